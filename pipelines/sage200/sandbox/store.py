@@ -1,0 +1,191 @@
+"""The sandbox's database: every Sage entity as a JSON document in one SQLite file.
+
+Entities are stored exactly as the API returns them, so a list request is a filtered, ordered read of
+stored documents. Ledger effects (balances, outstanding values) are written into the documents when a
+posting happens, as Sage's own tables are. One lock serialises every request: Sage itself serialises
+postings per company, and it keeps concurrent requests from corrupting the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pipelines.sage200.client import dumps
+from pipelines.sage200.sandbox.odata import ODataQuery
+
+SCHEMA = """
+create table if not exists records (
+    resource text not null,
+    id integer not null,
+    body text not null,
+    primary key (resource, id)
+);
+create table if not exists sequences (name text primary key, last_value integer not null);
+create table if not exists settings (key text primary key, value text not null);
+create table if not exists nominal_entries (
+    id integer primary key,
+    urn integer not null,
+    nominal_code_id integer not null,
+    transaction_date text not null,
+    value text not null,
+    source text not null,
+    transaction_type text not null,
+    reference text not null,
+    narrative text not null
+);
+create index if not exists nominal_entries_by_code on nominal_entries (nominal_code_id);
+"""
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """Sage date-times as the sandbox stores them: fixed-width UTC, so text order is time order."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+class Store:
+    """SQLite-backed entity store; use `with store.transaction():` around every request."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("pragma journal_mode=wal")
+        self._db.execute("pragma synchronous=normal")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All-or-nothing: a request that fails half way leaves no trace."""
+        with self._lock:
+            outermost = self._depth == 0
+            if outermost:
+                self._db.execute("begin immediate")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outermost:
+                    self._db.execute("rollback")
+                raise
+            self._depth -= 1
+            if outermost:
+                self._db.execute("commit")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # sequences and settings -------------------------------------------------------------------------
+    def next_value(self, name: str) -> int:
+        row = self._db.execute(
+            "insert into sequences values (?, 1) on conflict(name) do update set last_value = last_value + 1 "
+            "returning last_value",
+            (name,),
+        ).fetchone()
+        return row[0]
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = self._db.execute("select value from settings where key = ?", (key,)).fetchone()
+        return loads(row[0]) if row else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self._db.execute(
+            "insert into settings values (?, ?) on conflict(key) do update set value = excluded.value",
+            (key, dumps(value)),
+        )
+
+    # entities ---------------------------------------------------------------------------------------
+    def insert(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Store a new entity with a fresh id and Sage's created/updated stamps."""
+        entity_id = body.get("id") or self.next_value(f"id:{resource}")
+        now = utc_timestamp()
+        entity = {"id": entity_id, **body, "date_time_created": now, "date_time_updated": now}
+        self._db.execute("insert into records values (?, ?, ?)", (resource, entity_id, dumps(entity)))
+        return entity
+
+    def save(self, resource: str, entity: dict[str, Any]) -> dict[str, Any]:
+        """Write back a changed entity; every change moves date_time_updated (incremental reads use it)."""
+        entity["date_time_updated"] = utc_timestamp()
+        self._db.execute(
+            "update records set body = ? where resource = ? and id = ?",
+            (dumps(entity), resource, entity["id"]),
+        )
+        return entity
+
+    def get(self, resource: str, entity_id: int) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "select body from records where resource = ? and id = ?", (resource, entity_id)
+        ).fetchone()
+        return loads(row[0]) if row else None
+
+    def find(self, resource: str, **equals: Any) -> list[dict[str, Any]]:
+        """Entities whose top-level fields equal the given values (small lookups inside postings)."""
+        clauses = " and ".join(f"json_extract(body, '$.{field}') = ?" for field in equals)
+        sql = "select body from records where resource = ?" + (f" and {clauses}" if clauses else "")
+        rows = self._db.execute(sql + " order by id", (resource, *equals.values()))
+        return [loads(body) for (body,) in rows]
+
+    def query(self, resource: str, query: ODataQuery, scope: dict[str, Any] | None = None) -> list[str]:
+        """Stored JSON texts matching an OData query, in order; `scope` narrows to a parent's children."""
+        where = [f"({query.where_sql})"]
+        params: list[Any] = list(query.params)
+        for field, value in (scope or {}).items():
+            where.append(f"json_extract(body, '$.{field}') = ?")
+            params.append(value)
+        sql = (
+            f"select body from records where resource = ? and {' and '.join(where)} "
+            f"order by {query.order_sql} limit ? offset ?"
+        )
+        rows = self._db.execute(sql, (resource, *params, query.top, query.skip))
+        return [body for (body,) in rows]
+
+    def count(self, resource: str, query: ODataQuery, scope: dict[str, Any] | None = None) -> int:
+        where = [f"({query.where_sql})"]
+        params: list[Any] = list(query.params)
+        for field, value in (scope or {}).items():
+            where.append(f"json_extract(body, '$.{field}') = ?")
+            params.append(value)
+        sql = f"select count(*) from records where resource = ? and {' and '.join(where)}"
+        return self._db.execute(sql, (resource, *params)).fetchone()[0]
+
+    # nominal ledger ---------------------------------------------------------------------------------
+    def add_nominal_entry(self, **entry: Any) -> None:
+        self._db.execute(
+            "insert into nominal_entries (urn, nominal_code_id, transaction_date, value, source, "
+            "transaction_type, reference, narrative) values (:urn, :nominal_code_id, :transaction_date, "
+            ":value, :source, :transaction_type, :reference, :narrative)",
+            {**entry, "value": str(entry["value"])},
+        )
+
+    def nominal_entries(self, nominal_code_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "select * from nominal_entries"
+        params: tuple = ()
+        if nominal_code_id is not None:
+            sql += " where nominal_code_id = ?"
+            params = (nominal_code_id,)
+        cursor = self._db.execute(sql + " order by id", params)
+        columns = [column[0] for column in cursor.description]
+        return [{**dict(zip(columns, row, strict=True))} for row in cursor]
+
+    def nominal_totals(self) -> dict[int, tuple[Decimal, Decimal]]:
+        """Debit and credit totals per nominal code, summed exactly in Decimal."""
+        totals: dict[int, tuple[Decimal, Decimal]] = {}
+        for code_id, value in self._db.execute("select nominal_code_id, value from nominal_entries"):
+            debit, credit = totals.get(code_id, (Decimal(0), Decimal(0)))
+            amount = Decimal(value)
+            totals[code_id] = (debit + amount, credit) if amount > 0 else (debit, credit - amount)
+        return totals
