@@ -86,9 +86,7 @@ class SageClient:
         """Take X-Site and X-Company from the first site Sage lists (GET /sites)."""
         sites = self.get("sites")
         if not sites:
-            raise SageApiError(
-                200, "GET /sites returned no site: the API setup for this tenant is incomplete"
-            )
+            raise SageApiError(200, "GET /sites returned no site: the API setup for this tenant is incomplete")
         self.site_id = sites[0]["site_id"]
         self.company_id = int(sites[0]["company_id"])
         return self
@@ -111,9 +109,7 @@ class SageClient:
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self._send("GET", path, params=params)
 
-    def get_all(
-        self, resource: str, params: dict[str, Any] | None = None, page_size: int = 500
-    ) -> Iterator[dict]:
+    def get_all(self, resource: str, params: dict[str, Any] | None = None, page_size: int = 500) -> Iterator[dict]:
         """Every entity of a list resource, paged by id (Sage lists have no next link)."""
         page_size = min(page_size, SAGE_MAX_PAGE)
         query = {"$orderby": "id", **(params or {}), "$top": page_size}

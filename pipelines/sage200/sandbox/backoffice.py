@@ -119,9 +119,7 @@ class BackOfficeOperations:
     def refresh_relative_years(self) -> None:
         """year_relative_to_current_year follows the clock: 0 this year, −1 last year, 1 next."""
         current = self.ledger.period_of(self.today)
-        years = sorted(
-            {p["financial_year_start_date"] for p in self.store.find("financial_year_period_views")}
-        )
+        years = sorted({p["financial_year_start_date"] for p in self.store.find("financial_year_period_views")})
         anchor = years.index(current["financial_year_start_date"]) if current else len(years)
         for period in self.store.find("financial_year_period_views"):
             relative = years.index(period["financial_year_start_date"]) - anchor
@@ -141,9 +139,7 @@ class BackOfficeOperations:
     def set_control_accounts(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         for kind, reference in body.items():
             if kind not in c.CONTROL_ACCOUNT_TYPES:
-                raise BadRequest(
-                    f"Unknown control account '{kind}'; known: {', '.join(c.CONTROL_ACCOUNT_TYPES)}."
-                )
+                raise BadRequest(f"Unknown control account '{kind}'; known: {', '.join(c.CONTROL_ACCOUNT_TYPES)}.")
             code = self.ledger.nominal_account({"code": reference}, kind)
             control_type = c.CONTROL_ACCOUNT_TYPES[kind]
             entity = {
@@ -162,9 +158,7 @@ class BackOfficeOperations:
     def adjust_stock(self, body: dict[str, Any]) -> dict[str, Any]:
         product = existing(self.store, "products", required(body, "product_id"), "product_id")
         warehouse = existing(self.store, "warehouses", required(body, "warehouse_id"), "warehouse_id")
-        holdings = self.store.find(
-            "warehouse_holdings", product_id=product["id"], warehouse_id=warehouse["id"]
-        )
+        holdings = self.store.find("warehouse_holdings", product_id=product["id"], warehouse_id=warehouse["id"])
         if not holdings:
             raise BadRequest(f"Product {product['code']} is not held in warehouse {warehouse['name']}.")
         quantity = money(required(body, "quantity"))
@@ -253,9 +247,7 @@ class BackOfficeOperations:
     ) -> None:
         outstanding = line["line_quantity"] - line["despatch_receipt_quantity"]
         if quantity <= 0 or quantity > outstanding:
-            raise BadRequest(
-                f"The field 'lines[{n}].quantity' ({quantity}) must be between 0 and {outstanding}."
-            )
+            raise BadRequest(f"The field 'lines[{n}].quantity' ({quantity}) must be between 0 and {outstanding}.")
         ratio = line["selling_unit_multiple"] / line["stock_unit_multiple"]
         holding = self.store.get("warehouse_holdings", line["warehouse_holding_id"])
         if money(holding["confirmed_qty_in_stock"]) < quantity * ratio:
@@ -319,9 +311,7 @@ class BackOfficeOperations:
             totals = tax_by_code.setdefault(line["tax_code_id"], {"goods_amount": ZERO, "tax_amount": ZERO})
             totals["goods_amount"] += goods
             totals["tax_amount"] += round_money(goods * rate / 100)
-            nominal_items.append(
-                {**self.sales_account(line, customer), "value": goods, "narrative": line["code"]}
-            )
+            nominal_items.append({**self.sales_account(line, customer), "value": goods, "narrative": line["code"]})
         invoice_no = f"{self.store.next_value('sop_invoice_number'):010d}"
         posted = self.ledger.post_sales_document(
             {
@@ -330,9 +320,7 @@ class BackOfficeOperations:
                 "reference": invoice_no,
                 "second_reference": order["customer_document_no"][:20],
                 "nominal_analysis_items": nominal_items,
-                "tax_analysis_items": [
-                    {"id": tax_id, **totals} for tax_id, totals in sorted(tax_by_code.items())
-                ],
+                "tax_analysis_items": [{"id": tax_id, **totals} for tax_id, totals in sorted(tax_by_code.items())],
             },
             c.INVOICE,
         )
@@ -428,9 +416,7 @@ class BackOfficeOperations:
                 "cost_centre": customer.get("default_nominal_code_cost_centre", ""),
                 "department": customer.get("default_nominal_code_department", ""),
             }
-        raise BadRequest(
-            f"No sales nominal for line {line['code']}: set one on the line, product or customer."
-        )
+        raise BadRequest(f"No sales nominal for line {line['code']}: set one on the line, product or customer.")
 
     # sandbox controls -------------------------------------------------------------------------------
     def set_clock(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -480,11 +466,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def strip_internal(entity: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: value
-        for key, value in entity.items()
-        if key not in {"id", "date_time_created", "date_time_updated"}
-    }
+    return {key: value for key, value in entity.items() if key not in {"id", "date_time_created", "date_time_updated"}}
 
 
 # (method, path pattern) → operation; `{id}` is a sales order id.
@@ -516,9 +498,7 @@ class BackOffice:
         return loads(response.content) if response.content else None
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self._answer(
-            self._http.post(path, content=dumps(body), headers={"Content-Type": "application/json"})
-        )
+        return self._answer(self._http.post(path, content=dumps(body), headers={"Content-Type": "application/json"}))
 
     def get(self, path: str) -> Any:
         return self._answer(self._http.get(path))

@@ -53,9 +53,7 @@ class Ledger:
     def customer(self, customer_id: Any) -> dict[str, Any]:
         customer = self.store.get("customers", customer_id) if isinstance(customer_id, int) else None
         if customer is None:
-            raise BadRequest(
-                f"The field 'customer_id' refers to customer {customer_id}, which does not exist."
-            )
+            raise BadRequest(f"The field 'customer_id' refers to customer {customer_id}, which does not exist.")
         return customer
 
     def bank(self, bank_id: Any, field: str = "bank_id") -> dict[str, Any]:
@@ -86,9 +84,7 @@ class Ledger:
         return matches[0]["id"]
 
     def control_account(self, kind: str) -> int:
-        account = self.store.find(
-            "control_nominal_codes", control_nominal_code_type=c.CONTROL_ACCOUNT_TYPES[kind]
-        )
+        account = self.store.find("control_nominal_codes", control_nominal_code_type=c.CONTROL_ACCOUNT_TYPES[kind])
         if not account:
             raise BadRequest(f"The {kind} control account is not set up in this company.")
         return self.nominal_account({"code": account[0]["account_number"]}, f"control account {kind}")
@@ -132,9 +128,7 @@ class Ledger:
             raise BadRequest(f"The field 'transaction_date' is not valid: {message}")
 
     # writing ----------------------------------------------------------------------------------------
-    def _journal(
-        self, urn: int, day: date, lines: list[NominalLine], source: str, kind: str, reference: str
-    ) -> None:
+    def _journal(self, urn: int, day: date, lines: list[NominalLine], source: str, kind: str, reference: str) -> None:
         total = sum((line.value for line in lines), ZERO)
         if total != ZERO:  # a bug in a posting rule, never a client error
             raise AssertionError(f"unbalanced posting {kind} {reference}: {total}")
@@ -208,12 +202,9 @@ class Ledger:
         check_total("tax_analysis_items", "goods_amount", tax_items, goods, "document_goods_value")
         check_total("tax_analysis_items", "tax_amount", tax_items, tax, "document_tax_value")
         accounts = [
-            self.nominal_account(item, f"nominal_analysis_items[{n}].code")
-            for n, item in enumerate(nominal_items)
+            self.nominal_account(item, f"nominal_analysis_items[{n}].code") for n, item in enumerate(nominal_items)
         ]
-        tax_codes = [
-            self.tax_code(item.get("id"), f"tax_analysis_items[{n}].id") for n, item in enumerate(tax_items)
-        ]
+        tax_codes = [self.tax_code(item.get("id"), f"tax_analysis_items[{n}].id") for n, item in enumerate(tax_items)]
         sign = c.CUSTOMER_SIGN[kind]
         gross = goods + tax
         urn = self.store.next_value("urn")
@@ -438,9 +429,7 @@ class Ledger:
                 f"The field 'cheque_value' ({money(body['cheque_value'])}) does not equal the sum of the "
                 f"nominal_analysis_items gross values ({gross})."
             )
-        accounts = [
-            self.nominal_account(item, f"nominal_analysis_items[{n}].code") for n, item in enumerate(items)
-        ]
+        accounts = [self.nominal_account(item, f"nominal_analysis_items[{n}].code") for n, item in enumerate(items)]
         for n, item in enumerate(items):
             self.tax_code(item["tax_code_id"], f"nominal_analysis_items[{n}].tax_code_id")
         kind = c.BANK_PAYMENT if payment else c.BANK_RECEIPT
@@ -477,9 +466,7 @@ class Ledger:
         if value <= ZERO:
             raise BadRequest("The field 'payment_value' must be greater than zero.")
         if "receipt_value" in body and money(body["receipt_value"]) != value:
-            raise BadRequest(
-                "The field 'receipt_value' must equal 'payment_value' between banks in one currency."
-            )
+            raise BadRequest("The field 'receipt_value' must equal 'payment_value' between banks in one currency.")
         day = business_date(body.get("transaction_date"), self.today)
         self.require_open_period(day)
         urn = self.store.next_value("urn")
@@ -496,9 +483,7 @@ class Ledger:
         }
 
 
-def check_total(
-    items_field: str, value_field: str, items: list[dict], expected: Decimal, header_field: str
-) -> None:
+def check_total(items_field: str, value_field: str, items: list[dict], expected: Decimal, header_field: str) -> None:
     """Sage refuses a document whose analysis lines do not add up to its header values."""
     values = [money(item.get(value_field)) for item in items]
     if not c.ALLOW_NEGATIVE_ANALYSIS_LINES and any(value < 0 for value in values):

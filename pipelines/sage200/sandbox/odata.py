@@ -100,17 +100,14 @@ def _parse_top(raw: str) -> int:
     top = _parse_non_negative("$top", raw)
     if top > MAX_TOP:
         raise ODataError(
-            f"The limit of '{MAX_TOP}' for Top query has been exceeded. "
-            f"The value from the incoming request is '{top}'."
+            f"The limit of '{MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '{top}'."
         )
     return top
 
 
 def _parse_count(raw: str) -> bool:
     if raw.lower() not in ("true", "false"):
-        raise ODataError(
-            f"Invalid value '{raw}' for $count query option found. Valid values are 'true', 'false'."
-        )
+        raise ODataError(f"Invalid value '{raw}' for $count query option found. Valid values are 'true', 'false'.")
     return raw.lower() == "true"
 
 
@@ -214,9 +211,7 @@ class _Schema:
         for owner, segment in pairwise(segments):
             if schema.get("type") not in ("object", None):
                 kind = schema["type"]
-                raise ODataError(
-                    f"Cannot navigate to '{segment}' because property '{owner}' is of type '{kind}'."
-                )
+                raise ODataError(f"Cannot navigate to '{segment}' because property '{owner}' is of type '{kind}'.")
             nested = schema.get("properties")
             if not nested:
                 # Sage's spec leaves most linked entities as bare objects; trust what it can't check.
@@ -260,9 +255,7 @@ def _tokenize(text: str) -> list[_Token]:
     while pos < len(text):
         match = _TOKEN_RE.match(text, pos)
         if match is None:
-            detail = (
-                "unterminated string literal" if text[pos] == "'" else f"unexpected character '{text[pos]}'"
-            )
+            detail = "unterminated string literal" if text[pos] == "'" else f"unexpected character '{text[pos]}'"
             raise _syntax_error(text, pos, detail)
         kind = match.lastgroup
         if kind != "space":
@@ -546,9 +539,7 @@ def _require_text_property(name: str, operand: _Operand) -> _Expr:
 def _case_function(name: str, args: list[_Operand]) -> _Expr:
     _check_arity(name, args, 1)
     subject = _require_text_property(name, args[0])
-    return _Expr(
-        f"{_CASE_FUNCTIONS[name]}({subject.sql})", subject.params, _Kind.STRING, f"{name}({subject.label})"
-    )
+    return _Expr(f"{_CASE_FUNCTIONS[name]}({subject.sql})", subject.params, _Kind.STRING, f"{name}({subject.label})")
 
 
 def _match_function(name: str, args: list[_Operand]) -> _Expr:

@@ -52,9 +52,7 @@ def path_id(request: Request, name: str = "Id") -> int:
 def existing(store: Store, resource: str, entity_id: Any, field_name: str) -> dict[str, Any]:
     entity = store.get(resource, entity_id) if isinstance(entity_id, int) else None
     if entity is None:
-        raise BadRequest(
-            f"The field '{field_name}' refers to {resource} id {entity_id}, which does not exist."
-        )
+        raise BadRequest(f"The field '{field_name}' refers to {resource} id {entity_id}, which does not exist.")
     return entity
 
 
@@ -89,9 +87,7 @@ def create_nominal_code(request: Request) -> dict[str, Any]:
     body = dict(request.body)
     cost_centre = department = ""
     if "cost_centre_id" in body:
-        cost_centre = existing(request.store, "cost_centres", body["cost_centre_id"], "cost_centre_id")[
-            "code"
-        ]
+        cost_centre = existing(request.store, "cost_centres", body["cost_centre_id"], "cost_centre_id")["code"]
     if "department_id" in body:
         department = existing(request.store, "departments", body["department_id"], "department_id")["code"]
     require_unique(
@@ -240,23 +236,17 @@ def create_warehouse_holding(request: Request) -> dict[str, Any]:
     return holding
 
 
-def move_stock(
-    store: Store, holding: dict[str, Any], *, in_stock: Decimal = ZERO, allocated: Decimal = ZERO
-) -> None:
+def move_stock(store: Store, holding: dict[str, Any], *, in_stock: Decimal = ZERO, allocated: Decimal = ZERO) -> None:
     """Change stock and SOP allocation on a holding, keeping Sage's derived quantities consistent."""
     holding["confirmed_qty_in_stock"] = money(holding["confirmed_qty_in_stock"]) + in_stock
     holding["quantity_allocated_sop"] = money(holding["quantity_allocated_sop"]) + allocated
-    holding["quantity_in_stock"] = holding["confirmed_qty_in_stock"] + money(
-        holding["unconfirmed_qty_in_stock"]
-    )
+    holding["quantity_in_stock"] = holding["confirmed_qty_in_stock"] + money(holding["unconfirmed_qty_in_stock"])
     holding["quantity_allocated"] = (
         holding["quantity_allocated_sop"]
         + money(holding["quantity_allocated_stock"])
         + money(holding["quantity_allocated_bom"])
     )
-    holding["quantity_in_stock_less_reserved"] = holding["quantity_in_stock"] - money(
-        holding["quantity_reserved"]
-    )
+    holding["quantity_in_stock_less_reserved"] = holding["quantity_in_stock"] - money(holding["quantity_reserved"])
     holding["free_stock_available"] = holding["quantity_in_stock"] - holding["quantity_allocated"]
     holding["free_stock_available_less_reserved"] = holding["free_stock_available"] - money(
         holding["quantity_reserved"]
@@ -264,10 +254,7 @@ def move_stock(
     store.save("warehouse_holdings", holding)
     product = store.get("products", holding["product_id"])
     product["free_stock_quantity"] = sum(
-        (
-            money(h["free_stock_available"])
-            for h in store.find("warehouse_holdings", product_id=product["id"])
-        ),
+        (money(h["free_stock_available"]) for h in store.find("warehouse_holdings", product_id=product["id"])),
         ZERO,
     )
     store.save("products", product)
@@ -289,10 +276,7 @@ def order_line(request: Request, customer: dict[str, Any], line: dict[str, Any],
         raise BadRequest(f"The field '{field_name}.line_type' must be EnumLineTypeStandard in the sandbox.")
     product = existing(store, "products", line["product_id"], f"{field_name}.product_id")
     warehouse = existing(store, "warehouses", line["warehouse_id"], f"{field_name}.warehouse_id")
-    if (
-        not product.get("allow_sales_order", True)
-        or product.get("product_status_type") != "ProductStatusActive"
-    ):
+    if not product.get("allow_sales_order", True) or product.get("product_status_type") != "ProductStatusActive":
         raise BadRequest(f"Product {product['code']} cannot be sold: it is not active for sales orders.")
     holdings = store.find("warehouse_holdings", product_id=product["id"], warehouse_id=warehouse["id"])
     if not holdings:
@@ -304,9 +288,7 @@ def order_line(request: Request, customer: dict[str, Any], line: dict[str, Any],
     selling_multiple = unit_multiple(product, selling_unit_id, f"{field_name}.selling_unit_id")
     stock_multiple = unit_multiple(product, product["stock_unit_id"], "stock_unit_id")
     if "selling_unit_price" not in line:
-        raise BadRequest(
-            f"The sandbox has no price book: the field '{field_name}.selling_unit_price' is required."
-        )
+        raise BadRequest(f"The sandbox has no price book: the field '{field_name}.selling_unit_price' is required.")
     price = money(line["selling_unit_price"])
     tax_code_id = line.get("tax_code_id", product.get("tax_code_id", customer.get("default_tax_code_id")))
     tax_code = existing(store, "tax_codes", tax_code_id, f"{field_name}.tax_code_id")
@@ -375,9 +357,7 @@ def create_sop_order(request: Request) -> dict[str, Any]:
     require_unique(store, "sop_orders", "document_no", document_no=document_no)
     lines = [order_line(request, customer, line, n) for n, line in enumerate(body["lines"])]
     for line in lines:
-        line["requested_delivery_date"] = line["requested_delivery_date"] or body.get(
-            "requested_delivery_date", ""
-        )
+        line["requested_delivery_date"] = line["requested_delivery_date"] or body.get("requested_delivery_date", "")
     net = sum((line["line_total_value"] for line in lines), ZERO)
     tax = sum((line["line_tax_value"] for line in lines), ZERO)
     order = store.insert(
@@ -410,9 +390,7 @@ def create_sop_order(request: Request) -> dict[str, Any]:
     )
     for line in order["lines"]:
         line["sop_order_id"] = order["id"]
-    customer["value_of_current_orders_in_sop"] = (
-        money(customer.get("value_of_current_orders_in_sop")) + net + tax
-    )
+    customer["value_of_current_orders_in_sop"] = money(customer.get("value_of_current_orders_in_sop")) + net + tax
     store.save("customers", customer)
     return store.save("sop_orders", order)
 

@@ -56,9 +56,7 @@ class FaultRule:
 
     def matches(self, method: str, path: str) -> bool:
         return (
-            self.count > 0
-            and (not self.method or self.method.upper() == method)
-            and path.startswith(self.path_prefix)
+            self.count > 0 and (not self.method or self.method.upper() == method) and path.startswith(self.path_prefix)
         )
 
 
@@ -118,9 +116,7 @@ class Faults:
 class Sandbox:
     """One company's Sage 200: its store, its site identity, its clock and its fault switches."""
 
-    def __init__(
-        self, db_path: Path, *, token: str = DEFAULT_TOKEN, company_name: str = "Sandbox Company"
-    ) -> None:
+    def __init__(self, db_path: Path, *, token: str = DEFAULT_TOKEN, company_name: str = "Sandbox Company") -> None:
         self.store = Store(db_path)
         self.spec = SageSpec.load()
         self.faults = Faults()
@@ -154,9 +150,7 @@ class Sandbox:
             operation, params = self.spec.match(method.lower(), path or "/")
         except KeyError:
             if any(self._path_exists(other, path) for other in ("get", "post", "put", "delete")):
-                raise MethodNotAllowed(
-                    f"The requested resource does not support http method '{method}'."
-                ) from None
+                raise MethodNotAllowed(f"The requested resource does not support http method '{method}'.") from None
             raise NotFound(f"No HTTP resource was found that matches the request URI '{path}'.") from None
         if operation.path == "/sites":
             return [self.site]
@@ -205,29 +199,18 @@ class Sandbox:
         schema_props = self.spec.entity_properties(operation.entity_name) if operation.entity_name else {}
         if handler is not None:
             answer = handler(request)
-            if method == "get" and isinstance(answer, list):
+            if isinstance(answer, list):
                 query = self._query(request, schema_props, operation)
+                if query.count:
+                    return len(answer)
                 rows = answer[query.skip : query.skip + query.top]
-                return (
-                    len(answer)
-                    if query.count
-                    else [self._shape(row, schema_props, query.select, "") for row in rows]
-                )
-            return (
-                self._shape(answer, schema_props, None, "")
-                if isinstance(answer, dict) and method == "get"
-                else (
-                    self._shape(answer, schema_props, None, operation.path.strip("/"))
-                    if schema_props
-                    else answer
-                )
-            )
+                return [self._shape(row, schema_props, query.select, "") for row in rows]
+            # What a write returns is shown whole (Sage echoes a created order with its lines).
+            return self._shape(answer, schema_props, None, "") if schema_props else answer
         if method == "get" and operation.path in resources.LISTS:
             resource, scope_params = resources.LISTS[operation.path]
             scope = {
-                column: int(request.params[name])
-                for name, column in scope_params.items()
-                if name in request.params
+                column: int(request.params[name]) for name, column in scope_params.items() if name in request.params
             }
             query = self._query(request, schema_props, operation)
             if query.count:
@@ -336,9 +319,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 path = url.path[len(API_PREFIX) :].rstrip("/") or "/"
                 self._api(sandbox, method, path, dict(parse_qsl(url.query, keep_blank_values=True)), raw_body)
             elif url.path.startswith(BACKOFFICE_PREFIX + "/"):
-                answer = sandbox.handle_backoffice(
-                    method, url.path[len(BACKOFFICE_PREFIX) + 1 :].rstrip("/"), raw_body
-                )
+                answer = sandbox.handle_backoffice(method, url.path[len(BACKOFFICE_PREFIX) + 1 :].rstrip("/"), raw_body)
                 self._send(HTTPStatus.OK, answer)
             else:
                 raise NotFound(f"No HTTP resource was found that matches the request URI '{url.path}'.")
@@ -391,9 +372,7 @@ class SandboxServer(ThreadingHTTPServer):
 def serve(db_path: Path, port: int, *, host: str = "127.0.0.1", token: str = DEFAULT_TOKEN) -> None:
     """Run the sandbox in the foreground until interrupted."""
     server = SandboxServer((host, port), Sandbox(db_path, token=token))
-    log.info(
-        "Sage 200 sandbox on http://%s:%s%s/ (database %s)", host, server.server_port, API_PREFIX, db_path
-    )
+    log.info("Sage 200 sandbox on http://%s:%s%s/ (database %s)", host, server.server_port, API_PREFIX, db_path)
     try:
         server.serve_forever()
     finally:

@@ -1,0 +1,174 @@
+"""`avc2sage`: the command line every person and every schedule starts from."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from pipelines.settings import Locations, SettingsError, load_business_config
+
+log = logging.getLogger("avc2sage")
+
+SANDBOX_TOKEN_ENV = "AVC2SAGE_SAGE_TOKEN"
+
+
+def london_today() -> date:
+    """The sample's default business date: today in the company's timezone."""
+    return datetime.now(ZoneInfo("Europe/London")).date()
+
+
+def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"'{value}' is not a date such as 2026-03-15") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--warehouse", type=click.Path(path_type=Path), help="DuckDB warehouse file [AVC2SAGE_WAREHOUSE].")
+@click.option("--sage-url", help="Sage 200 API base URL [AVC2SAGE_SAGE_URL].")
+@click.option("--inbox", type=click.Path(path_type=Path), help="Folder of inbound Amazon files [AVC2SAGE_INBOX].")
+@click.option("--outbox", type=click.Path(path_type=Path), help="Folder for outbound documents [AVC2SAGE_OUTBOX].")
+@click.option("--config", type=click.Path(path_type=Path), help="Business configuration file [AVC2SAGE_CONFIG].")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    warehouse: Path | None,
+    sage_url: str | None,
+    inbox: Path | None,
+    outbox: Path | None,
+    config: Path | None,
+    verbose: bool,
+) -> None:
+    """Amazon Vendor Central ↔ Sage 200: order to cash and remittance reconciliation."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        ctx.obj = Locations.resolve(warehouse=warehouse, inbox=inbox, outbox=outbox, sage_url=sage_url, config=config)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@main.command("check-config")
+@click.pass_obj
+def check_config(locations: Locations) -> None:
+    """Validate the business configuration file and show where every location points."""
+    try:
+        config = load_business_config(locations.config)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for name, value in locations.export().items():
+        click.echo(f"{name}={value}")
+    codes = ", ".join(f"{v.code} → {v.sage_customer_account}" for v in config.vendor_codes)
+    click.echo(f"{config.company.name}: vendor codes {codes}; clearing bank {config.banks.clearing}")
+
+
+@main.command("sage-sandbox")
+@click.option("--port", type=int, default=8200, show_default=True, help="Local port to listen on.")
+@click.option("--db", type=click.Path(path_type=Path), required=True, help="Sandbox database file.")
+@click.option("--token", envvar=SANDBOX_TOKEN_ENV, default="sandbox", show_default=True, help="Bearer token to accept.")
+def sage_sandbox(port: int, db: Path, token: str) -> None:
+    """Run the Sage 200 sandbox (Sage's API plus a back office) until interrupted."""
+    from pipelines.sage200.sandbox.server import API_PREFIX, serve
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"Sage 200 sandbox: http://127.0.0.1:{port}{API_PREFIX}/  back office: /backoffice/  db: {db}")
+    serve(db, port, token=token)
+
+
+@main.group()
+def scenario() -> None:
+    """The deterministic sample vendor: generate it, load it into Sage."""
+
+
+@scenario.command("generate")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--as-of", "as_of", callback=parse_date, help="Business date the sample ends on [default: today].")
+@click.option("--scale", type=click.Choice(["small", "large"]), default="small", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write the sample into.")
+def scenario_generate(seed: int, as_of: date | None, scale: str, out: Path) -> None:
+    """Write the sample vendor's files (same seed and as-of date give the same bytes)."""
+    from pipelines.scenario.generate import generate
+
+    manifest = generate(seed=seed, as_of=as_of or london_today(), scale=scale, out=out)
+    counts = ", ".join(f"{name} {count:,}" for name, count in manifest.counts.items())
+    click.echo(f"Wrote the {scale} sample (seed {seed}, as of {manifest.as_of}) to {out}: {counts}")
+
+
+@scenario.command("load")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--sage-url", help="Sage 200 sandbox API base URL [default: the global --sage-url].")
+@click.option("--token", envvar=SANDBOX_TOKEN_ENV, default="sandbox", show_default=True)
+@click.pass_obj
+def scenario_load(locations: Locations, directory: Path, sage_url: str | None, token: str) -> None:
+    """Load a generated sample into a Sage 200 sandbox through its API (and back office)."""
+    summary = load_into_sandbox(directory, sage_url or locations.sage_url, token)
+    click.echo(f"Loaded {directory}: {summary}")
+
+
+def load_into_sandbox(directory: Path, sage_url: str, token: str) -> object:
+    from pipelines.sage200.client import SageClient
+    from pipelines.sage200.sandbox.backoffice import BackOffice
+    from pipelines.sage200.sandbox.server import API_PREFIX
+    from pipelines.scenario.load import load
+
+    if API_PREFIX not in sage_url:
+        raise click.UsageError(f"{sage_url} is not a sandbox URL: the sample loads only into the sandbox.")
+    root = sage_url.split(API_PREFIX)[0] + "/"
+    with SageClient(sage_url, token, timeout=120).connect() as client, BackOffice(root, timeout=120) as office:
+        return load(directory, client, office)
+
+
+@main.command("sage-summary")
+@click.option("--token", envvar=SANDBOX_TOKEN_ENV, default="sandbox", show_default=True)
+@click.pass_obj
+def sage_summary(locations: Locations, token: str) -> None:
+    """Print customers, open invoices, bank balances and trial balance totals from Sage."""
+    from pipelines.sage200.client import SageClient
+    from pipelines.sage200.summary import format_summary, read_summary
+
+    with SageClient(locations.sage_url, token).connect() as client:
+        click.echo(format_summary(read_summary(client)))
+
+
+@main.command("demo")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--as-of", "as_of", callback=parse_date, help="Business date of the sample [default: today].")
+@click.option("--keep", is_flag=True, help="Keep the generated sample and sandbox database in data/generated.")
+def demo(seed: int, as_of: date | None, keep: bool) -> None:
+    """Generate the small sample, load it into a sandbox on a free port, show what Sage holds, stop."""
+    from pipelines.sage200.client import SageClient
+    from pipelines.sage200.sandbox.server import api_url, run_in_thread
+    from pipelines.sage200.summary import format_summary, read_summary
+    from pipelines.scenario.generate import generate
+
+    work = Path("data/generated/demo") if keep else Path(tempfile.mkdtemp(prefix="avc2sage-demo-"))
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    as_of = as_of or london_today()
+    manifest = generate(seed=seed, as_of=as_of, scale="small", out=work / "sample")
+    click.echo(f"1. Generated the sample vendor (seed {seed}, as of {as_of}) in {work / 'sample'}")
+    with run_in_thread(work / "sage-sandbox.sqlite3") as root:
+        click.echo(f"2. Started the Sage 200 sandbox at {api_url(root)}")
+        loaded = load_into_sandbox(work / "sample", api_url(root), "sandbox")
+        click.echo(f"3. Loaded it through the Sage API: {loaded}")
+        with SageClient(api_url(root), "sandbox").connect() as client:
+            summary = read_summary(client)
+        click.echo("4. What Sage now holds, read back through the API:\n")
+        click.echo(format_summary(summary))
+    click.echo(f"\n5. Stopped the sandbox. {len(manifest.anomalies)} planted anomalies in the manifest.")
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    if not summary.trial_balance_agrees:
+        sys.exit(1)
