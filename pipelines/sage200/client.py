@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from pipelines.sage200.auth import StaticToken, TokenProvider
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,55 @@ class SageApiError(Exception):
         super().__init__(f"Sage {method} {path} answered {status}: {message}")
         self.status = status
         self.message = message
+        self.method = method
+        self.path = path
+
+
+class SageBadRequest(SageApiError):
+    """400: Sage refused the request; retrying the same request cannot help."""
+
+
+class SageUnauthorized(SageApiError):
+    """401 even after a token refresh."""
+
+
+class SageNotFound(SageApiError):
+    """404: no such entity or path."""
+
+
+class SageUnavailable(SageApiError):
+    """429, 5xx or timeouts kept happening after every retry."""
+
+
+class OutcomeUnknown(Exception):
+    """A write was sent but no answer came back: Sage may or may not have posted it.
+
+    Never retried blindly: the caller must look the posting up by its own reference before trying again.
+    """
+
+
+def typed_error(status: int, message: str, method: str, path: str) -> SageApiError:
+    kind = {400: SageBadRequest, 401: SageUnauthorized, 404: SageNotFound}.get(status)
+    if kind is None:
+        kind = SageUnavailable if status == 429 or status >= 500 else SageApiError
+    return kind(status, message, method=method, path=path)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; Retry-After wins when Sage sends one."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: str | None, rand: Callable[[], float]) -> float:
+        if retry_after and retry_after.isdigit():
+            return min(float(retry_after), self.max_delay)
+        return rand() * min(self.max_delay, self.base_delay * 2**attempt)
+
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def dumps(body: object) -> str:
@@ -62,24 +116,38 @@ def error_message(response: httpx.Response) -> str:
 
 
 class SageClient:
-    """Sage 200 API calls with the Bearer, X-Site and X-Company headers Sage requires."""
+    """Sage 200 API calls with the Bearer, X-Site and X-Company headers Sage requires.
+
+    Reads are retried on 429, 5xx and timeouts. Writes are retried only when Sage certainly did not act
+    on them (429, or a connection that failed before the request was sent); a write that timed out or
+    failed after sending raises `OutcomeUnknown`.
+    """
 
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | TokenProvider,
         *,
         site_id: str | None = None,
         company_id: int | None = None,
         timeout: float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.site_id = site_id
         self.company_id = company_id
+        self.tokens: TokenProvider = StaticToken(token) if isinstance(token, str) else token
+        self.retry = retry
+        self._sleep = sleep
+        self._rand = rand
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={"Accept": "application/json"},
+            transport=transport,
         )
 
     def connect(self) -> SageClient:
@@ -91,8 +159,8 @@ class SageClient:
         self.company_id = int(sites[0]["company_id"])
         return self
 
-    def _headers(self) -> dict[str, str]:
-        headers = {}
+    def _headers(self, token: str) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {token}"}
         if self.site_id is not None:
             headers["X-Site"] = self.site_id
         if self.company_id is not None:
@@ -100,26 +168,73 @@ class SageClient:
         return headers
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {**self._headers(), **kwargs.pop("headers", {})}
-        response = self._http.request(method, path, headers=headers, **kwargs)
-        if response.status_code >= 400:
-            raise SageApiError(response.status_code, error_message(response), method=method, path=path)
-        return loads(response.content) if response.content else None
+        extra_headers = kwargs.pop("headers", {})
+        token = self.tokens.access_token()
+        refreshed = False
+        for attempt in range(self.retry.attempts):
+            try:
+                response = self._http.request(method, path, headers=self._headers(token) | extra_headers, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached Sage: safe to try again, even for a write.
+                failure: Exception = exc
+                retry_after = None
+            except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                if method != "GET":
+                    raise OutcomeUnknown(
+                        f"Sage {method} {path}: no answer ({type(exc).__name__}); it may have posted"
+                    ) from exc
+                failure, retry_after = exc, None
+            else:
+                if response.status_code == 401 and not refreshed:
+                    token, refreshed = self.tokens.refresh(), True
+                    continue
+                if response.status_code < 400:
+                    return loads(response.content) if response.content else None
+                error = typed_error(response.status_code, error_message(response), method, path)
+                # A write that failed with 5xx may have been applied before the failure: not ours to retry.
+                retryable = response.status_code == 429 or (
+                    method == "GET" and response.status_code in RETRYABLE_STATUSES
+                )
+                if not retryable:
+                    raise error
+                failure, retry_after = error, response.headers.get("Retry-After")
+            if attempt + 1 < self.retry.attempts:
+                wait = self.retry.delay(attempt, retry_after, self._rand)
+                log.warning(
+                    "Sage %s %s failed (%s); retry %s in %.1fs", method, path, describe(failure), attempt + 1, wait
+                )
+                self._sleep(wait)
+        if isinstance(failure, SageApiError):
+            raise SageUnavailable(failure.status, failure.message, method=method, path=path) from failure
+        raise SageUnavailable(
+            0, f"no answer after {self.retry.attempts} attempts ({describe(failure)})", method=method, path=path
+        ) from failure
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self._send("GET", path, params=params)
 
     def get_all(self, resource: str, params: dict[str, Any] | None = None, page_size: int = 500) -> Iterator[dict]:
         """Every entity of a list resource, paged by id (Sage lists have no next link)."""
+        for page in self.pages(resource, params, page_size):
+            yield from page
+
+    def pages(self, resource: str, params: dict[str, Any] | None = None, page_size: int = 500) -> Iterator[list[dict]]:
+        """Pages of a list resource in id order: `$orderby=id` with `$top`/`$skip`, as Sage requires."""
         page_size = min(page_size, SAGE_MAX_PAGE)
         query = {"$orderby": "id", **(params or {}), "$top": page_size}
         skip = 0
         while True:
             page = self.get(resource, {**query, "$skip": skip})
-            yield from page
+            if page:
+                yield page
             if len(page) < page_size:
                 return
             skip += page_size
+
+    def changed_since(self, resource: str, since: str | None, page_size: int = 500) -> Iterator[list[dict]]:
+        """Pages of entities updated after `since` (a Sage UTC date-time), or all when `since` is None."""
+        params = {"$filter": f"date_time_updated gt {since}"} if since else {}
+        return self.pages(resource, params, page_size)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._send("POST", path, content=dumps(body), headers={"Content-Type": "application/json"})
@@ -132,3 +247,10 @@ class SageClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def describe(failure: Exception) -> str:
+    """A failure for a log line: its type and Sage's message, never a header or token."""
+    if isinstance(failure, SageApiError):
+        return f"{failure.status} {failure.message}"
+    return type(failure).__name__

@@ -427,6 +427,11 @@ class BackOfficeOperations:
         self.refresh_relative_years()
         return {"today": day.isoformat()}
 
+    def set_token_lifetime(self, body: dict[str, Any]) -> dict[str, Any]:
+        seconds = int(required(body, "seconds"))
+        self.store.set_setting("token_lifetime_seconds", seconds)
+        return {"token_lifetime_seconds": seconds}
+
     def trial_balance(self) -> dict[str, Any]:
         """Every nominal account's debits and credits; the totals agree when the ledger is sound."""
         rows = []
@@ -481,6 +486,7 @@ ROUTES: dict[tuple[str, str], Callable[[BackOfficeOperations, dict[str, Any], di
     ("post", "sop_orders/{id}/despatch"): lambda ops, body, params: ops.despatch(int(params["id"]), body),
     ("post", "sop_orders/{id}/invoice"): lambda ops, body, params: ops.invoice(int(params["id"]), body),
     ("post", "clock"): lambda ops, body, _: ops.set_clock(body),
+    ("post", "sageid/token_lifetime"): lambda ops, body, _: ops.set_token_lifetime(body),
     ("get", "trial_balance"): lambda ops, _body, _params: ops.trial_balance(),
 }
 

@@ -31,7 +31,8 @@ MAX_TOP = 5000
 _MAX_TOKENS = 500
 _MAX_NESTING = 10
 
-_SUPPORTED_OPTIONS = frozenset({"$filter", "$orderby", "$top", "$skip", "$select", "$count"})
+# $expand is valid but not translated here: the server shapes nested collections itself.
+_SUPPORTED_OPTIONS = frozenset({"$filter", "$orderby", "$top", "$skip", "$select", "$count", "$expand"})
 _INT32_MAX = 2**31 - 1
 
 

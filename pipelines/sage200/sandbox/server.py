@@ -33,6 +33,7 @@ from pipelines.sage200.sandbox.errors import (
     Unauthorized,
 )
 from pipelines.sage200.sandbox.odata import ODataError, parse_query, project
+from pipelines.sage200.sandbox.sageid import OAuthError, SageId
 from pipelines.sage200.sandbox.store import Store, loads
 from pipelines.sage200.spec import Operation, RequestInvalid, SageSpec, validate_request
 
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/uk/sage200extra/accounts/v1"
 BACKOFFICE_PREFIX = "/backoffice"
+SAGE_ID_PREFIX = "/sageid"
 DEFAULT_TOKEN = "sandbox"
 COMPANY_TIMEZONE = ZoneInfo("Europe/London")
 SITE_NAMESPACE = uuid.UUID("8b0d5f3e-3c57-4c55-9a55-0d3f3c2a9e11")
@@ -144,7 +146,7 @@ class Sandbox:
 
     # API --------------------------------------------------------------------------------------------
     def handle_api(self, method: str, path: str, query: dict[str, str], headers: Any, raw_body: bytes) -> Any:
-        if headers.get("Authorization", "") != f"Bearer {self.token}":
+        if not self._authorised(headers.get("Authorization", "")):
             raise Unauthorized("")
         try:
             operation, params = self.spec.match(method.lower(), path or "/")
@@ -173,6 +175,15 @@ class Sandbox:
         )
         with self.store.transaction():
             return self._dispatch(method.lower(), operation, request)
+
+    def _authorised(self, authorization: str) -> bool:
+        scheme, _, token = authorization.partition(" ")
+        if scheme != "Bearer" or not token:
+            return False
+        if token == self.token:
+            return True
+        with self.store.transaction():
+            return SageId(self.store).accepts(token)
 
     def _path_exists(self, method: str, path: str) -> bool:
         try:
@@ -318,11 +329,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if url.path.startswith(API_PREFIX + "/") or url.path == API_PREFIX:
                 path = url.path[len(API_PREFIX) :].rstrip("/") or "/"
                 self._api(sandbox, method, path, dict(parse_qsl(url.query, keep_blank_values=True)), raw_body)
+            elif url.path.startswith(SAGE_ID_PREFIX + "/"):
+                self._sage_id(sandbox, method, url.path[len(SAGE_ID_PREFIX) :], url.query, raw_body)
             elif url.path.startswith(BACKOFFICE_PREFIX + "/"):
                 answer = sandbox.handle_backoffice(method, url.path[len(BACKOFFICE_PREFIX) + 1 :].rstrip("/"), raw_body)
                 self._send(HTTPStatus.OK, answer)
             else:
                 raise NotFound(f"No HTTP resource was found that matches the request URI '{url.path}'.")
+        except OAuthError as exc:
+            self._send(exc.status, {"error": exc.error, "error_description": str(exc)})
         except SandboxError as exc:
             self._send(exc.status, {"message": str(exc)} if str(exc) else None)
         except Exception:
@@ -344,6 +359,22 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if hang:
                 # The write is committed; the client hears nothing until its own timeout.
                 time.sleep(hang)
+        self._send(HTTPStatus.OK, answer)
+
+    def _sage_id(self, sandbox: Sandbox, method: str, path: str, query: str, raw_body: bytes) -> None:
+        with sandbox.store.transaction():
+            sage_id = SageId(sandbox.store)
+            if method == "GET" and path == "/authorize":
+                location = sage_id.authorize(dict(parse_qsl(query)))
+                self.send_response(HTTPStatus.FOUND)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if method == "POST" and path == "/oauth/token":
+                answer = sage_id.token(raw_body)
+            else:
+                raise NotFound(f"No Sage ID endpoint {method} {path}.")
         self._send(HTTPStatus.OK, answer)
 
     def _send(self, status: int, answer: Any, *, retry_after: bool = False) -> None:
