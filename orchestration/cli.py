@@ -8,11 +8,15 @@ import sys
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from pipelines.settings import Locations, SettingsError, load_business_config
+
+if TYPE_CHECKING:
+    from pipelines.scenario.load import LoadSummary
 
 log = logging.getLogger("avc2sage")
 
@@ -102,8 +106,9 @@ def scenario_generate(seed: int, as_of: date | None, scale: str, out: Path) -> N
     from pipelines.scenario.generate import generate
 
     manifest = generate(seed=seed, as_of=as_of or london_today(), scale=scale, out=out)
-    counts = ", ".join(f"{name} {count:,}" for name, count in manifest.counts.items())
-    click.echo(f"Wrote the {scale} sample (seed {seed}, as of {manifest.as_of}) to {out}: {counts}")
+    click.echo(
+        f"Wrote the {scale} sample (seed {seed}, as of {manifest.as_of}) to {out}: {describe_counts(manifest.counts)}"
+    )
 
 
 @scenario.command("load")
@@ -114,10 +119,14 @@ def scenario_generate(seed: int, as_of: date | None, scale: str, out: Path) -> N
 def scenario_load(locations: Locations, directory: Path, sage_url: str | None, token: str) -> None:
     """Load a generated sample into a Sage 200 sandbox through its API (and back office)."""
     summary = load_into_sandbox(directory, sage_url or locations.sage_url, token)
-    click.echo(f"Loaded {directory}: {summary}")
+    click.echo(f"Loaded {directory}: {describe_counts(summary.created)}")
 
 
-def load_into_sandbox(directory: Path, sage_url: str, token: str) -> object:
+def describe_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in sorted(counts.items()))
+
+
+def load_into_sandbox(directory: Path, sage_url: str, token: str) -> LoadSummary:
     from pipelines.sage200.client import SageClient
     from pipelines.sage200.sandbox.backoffice import BackOffice
     from pipelines.sage200.sandbox.server import API_PREFIX
@@ -162,7 +171,7 @@ def demo(seed: int, as_of: date | None, keep: bool) -> None:
     with run_in_thread(work / "sage-sandbox.sqlite3") as root:
         click.echo(f"2. Started the Sage 200 sandbox at {api_url(root)}")
         loaded = load_into_sandbox(work / "sample", api_url(root), "sandbox")
-        click.echo(f"3. Loaded it through the Sage API: {loaded}")
+        click.echo(f"3. Loaded it through the Sage API: {describe_counts(loaded.created)}")
         with SageClient(api_url(root), "sandbox").connect() as client:
             summary = read_summary(client)
         click.echo("4. What Sage now holds, read back through the API:\n")

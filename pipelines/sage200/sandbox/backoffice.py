@@ -88,6 +88,23 @@ class BackOfficeOperations:
             },
         )
 
+    def create_report_category(self, body: dict[str, Any]) -> dict[str, Any]:
+        code = str(required(body, "code"))
+        category_type = str(required(body, "category_type"))
+        if category_type not in REPORT_CATEGORY_TYPES:
+            raise BadRequest(f"The field 'category_type' must be one of {', '.join(REPORT_CATEGORY_TYPES)}.")
+        if self.store.find("nominal_report_categories", code=code):
+            raise BadRequest(f"Report category '{code}' already exists.")
+        return self.store.insert(
+            "nominal_report_categories",
+            {
+                "code": code,
+                "description": body.get("description", ""),
+                "account_report_type": REPORT_CATEGORY_TYPES[category_type],
+                "account_report_category_type": category_type,
+            },
+        )
+
     def create_financial_year(self, body: dict[str, Any]) -> dict[str, Any]:
         start = parse_day(body, "start_date")
         count = int(body.get("number_of_periods", 12))
@@ -245,14 +262,14 @@ class BackOfficeOperations:
         despatch: dict[str, Any],
         view: dict[str, Any],
     ) -> None:
-        outstanding = line["line_quantity"] - line["despatch_receipt_quantity"]
+        outstanding = money(line["line_quantity"]) - money(line["despatch_receipt_quantity"])
         if quantity <= 0 or quantity > outstanding:
             raise BadRequest(f"The field 'lines[{n}].quantity' ({quantity}) must be between 0 and {outstanding}.")
-        ratio = line["selling_unit_multiple"] / line["stock_unit_multiple"]
+        ratio = money(line["selling_unit_multiple"]) / money(line["stock_unit_multiple"])
         holding = self.store.get("warehouse_holdings", line["warehouse_holding_id"])
         if money(holding["confirmed_qty_in_stock"]) < quantity * ratio:
             raise BadRequest(f"Not enough stock of {line['code']} to despatch {quantity}.")
-        released = min(quantity, line["allocated_quantity"])
+        released = min(quantity, money(line["allocated_quantity"]))
         move_stock(self.store, holding, in_stock=-quantity * ratio, allocated=-released * ratio)
         line["allocated_quantity"] -= released
         line["despatch_receipt_quantity"] += quantity
@@ -296,9 +313,9 @@ class BackOfficeOperations:
         order = self.order(order_id)
         day = parse_day(body, "date")
         to_invoice = [
-            (line, line["despatch_receipt_quantity"] - line["invoice_credit_quantity"])
+            (line, money(line["despatch_receipt_quantity"]) - money(line["invoice_credit_quantity"]))
             for line in order["lines"]
-            if line["despatch_receipt_quantity"] > line["invoice_credit_quantity"]
+            if money(line["despatch_receipt_quantity"]) > money(line["invoice_credit_quantity"])
         ]
         if not to_invoice:
             raise BadRequest(f"Sales order {order['document_no']} has nothing despatched and not invoiced.")
@@ -306,7 +323,7 @@ class BackOfficeOperations:
         nominal_items: list[dict[str, Any]] = []
         tax_by_code: dict[int, dict[str, Decimal]] = {}
         for line, quantity in to_invoice:
-            goods = round_money(quantity * line["discounted_unit_price"])
+            goods = round_money(quantity * money(line["discounted_unit_price"]))
             rate = money(self.store.get("tax_codes", line["tax_code_id"])["tax_rate"])
             totals = tax_by_code.setdefault(line["tax_code_id"], {"goods_amount": ZERO, "tax_amount": ZERO})
             totals["goods_amount"] += goods
@@ -328,7 +345,7 @@ class BackOfficeOperations:
             line["invoice_credit_quantity"] += quantity
             line["posted_invoice_credit_quantity"] += quantity
             line["stock_unit_invoice_credit_quantity"] = line["invoice_credit_quantity"] * (
-                line["selling_unit_multiple"] / line["stock_unit_multiple"]
+                money(line["selling_unit_multiple"]) / money(line["stock_unit_multiple"])
             )
             line["invoice_credit_status"] = (
                 "Complete" if line["invoice_credit_quantity"] == line["line_quantity"] else "Partial"
@@ -458,6 +475,15 @@ class BackOfficeOperations:
         }
 
 
+# Report category type → the report it appears on.
+REPORT_CATEGORY_TYPES = {
+    "Asset": "BalanceSheet",
+    "Liability": "BalanceSheet",
+    "Income": "ProfitAndLoss",
+    "Expense": "ProfitAndLoss",
+}
+
+
 def progress(lines: list[dict[str, Any]], done_field: str) -> str:
     done = sum((line[done_field] for line in lines), ZERO)
     total = sum((line["line_quantity"] for line in lines), ZERO)
@@ -478,6 +504,7 @@ def strip_internal(entity: dict[str, Any]) -> dict[str, Any]:
 ROUTES: dict[tuple[str, str], Callable[[BackOfficeOperations, dict[str, Any], dict[str, str]], Any]] = {
     ("post", "tax_codes"): lambda ops, body, _: ops.create_tax_code(body),
     ("post", "units"): lambda ops, body, _: ops.create_unit(body),
+    ("post", "nominal_report_categories"): lambda ops, body, _: ops.create_report_category(body),
     ("post", "product_groups"): lambda ops, body, _: ops.create_product_group(body),
     ("post", "financial_years"): lambda ops, body, _: ops.create_financial_year(body),
     ("post", "periods/close"): lambda ops, body, _: ops.close_periods(body),

@@ -18,6 +18,9 @@ from pipelines.sage200.sandbox.errors import BadRequest, NotFound
 from pipelines.sage200.sandbox.ledger import ZERO, Ledger, business_date, money, sage_datetime
 from pipelines.sage200.sandbox.store import Store
 
+# Sage's product statuses as its schema describes them ('Active' / 'Inactive'; at most 20 characters).
+ACTIVE_PRODUCT = "Active"
+
 # Nested collections Sage returns only when asked for with $expand.
 EXPANDABLE = {"sop_orders": {"lines"}, "products": {"units", "warehouse_holdings"}}
 
@@ -38,8 +41,8 @@ class Request:
         return Ledger(self.store, self.today)
 
 
-def round_money(value: Decimal) -> Decimal:
-    return value.quantize(c.PENNY, rounding=ROUND_HALF_UP)
+def round_money(value: Any) -> Decimal:
+    return money(value).quantize(c.PENNY, rounding=ROUND_HALF_UP)
 
 
 def path_id(request: Request, name: str = "Id") -> int:
@@ -85,6 +88,7 @@ def create_customer(request: Request) -> dict[str, Any]:
 
 def create_nominal_code(request: Request) -> dict[str, Any]:
     body = dict(request.body)
+    existing(request.store, "nominal_report_categories", body["report_category_id"], "report_category_id")
     cost_centre = department = ""
     if "cost_centre_id" in body:
         cost_centre = existing(request.store, "cost_centres", body["cost_centre_id"], "cost_centre_id")["code"]
@@ -187,7 +191,7 @@ def create_product(request: Request) -> dict[str, Any]:
         "description": "",
         "barcode": "",
         "allow_sales_order": True,
-        "product_status_type": "ProductStatusActive",
+        "product_status_type": ACTIVE_PRODUCT,
         "free_stock_quantity": Decimal(0),
         "stock_unit_id": stock_unit_id,
         "base_unit": {"id": base_unit["id"], "name": base_unit["name"]},
@@ -276,7 +280,7 @@ def order_line(request: Request, customer: dict[str, Any], line: dict[str, Any],
         raise BadRequest(f"The field '{field_name}.line_type' must be EnumLineTypeStandard in the sandbox.")
     product = existing(store, "products", line["product_id"], f"{field_name}.product_id")
     warehouse = existing(store, "warehouses", line["warehouse_id"], f"{field_name}.warehouse_id")
-    if not product.get("allow_sales_order", True) or product.get("product_status_type") != "ProductStatusActive":
+    if not product.get("allow_sales_order", True) or product.get("product_status_type") != ACTIVE_PRODUCT:
         raise BadRequest(f"Product {product['code']} cannot be sold: it is not active for sales orders.")
     holdings = store.find("warehouse_holdings", product_id=product["id"], warehouse_id=warehouse["id"])
     if not holdings:
@@ -472,6 +476,7 @@ LISTS: dict[str, tuple[str, dict[str, str]]] = {
     "/bank_posted_transactions": ("bank_posted_transactions", {}),
     "/banks/{bankId}/bank_posted_transactions": ("bank_posted_transactions", {"bankId": "bank_id"}),
     "/nominal_codes": ("nominal_codes", {}),
+    "/nominal_report_categories": ("nominal_report_categories", {}),
     "/control_nominal_codes": ("control_nominal_codes", {}),
     "/cost_centres": ("cost_centres", {}),
     "/departments": ("departments", {}),
@@ -495,6 +500,7 @@ ITEMS: dict[str, str] = {
         "banks",
         "bank_posted_transactions",
         "nominal_codes",
+        "nominal_report_categories",
         "control_nominal_codes",
         "cost_centres",
         "departments",

@@ -304,6 +304,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     server: SandboxServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without this Nagle's algorithm adds ~40 ms per answer.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)

@@ -44,6 +44,19 @@ create table if not exists nominal_entries (
 create index if not exists nominal_entries_by_code on nominal_entries (nominal_code_id);
 """
 
+# Fields postings look entities up by; each gets an expression index so lookups stay fast at a year's scale.
+INDEXED_FIELDS = (
+    "reference",
+    "code",
+    "name",
+    "document_no",
+    "customer_id",
+    "product_id",
+    "warehouse_id",
+    "sop_order_id",
+    "control_nominal_code_type",
+)
+
 
 def utc_timestamp(moment: datetime | None = None) -> str:
     """Sage date-times as the sandbox stores them: fixed-width UTC, so text order is time order."""
@@ -64,6 +77,10 @@ class Store:
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=normal")
         self._db.executescript(SCHEMA)
+        for field in INDEXED_FIELDS:
+            self._db.execute(
+                f"create index if not exists records_by_{field} on records (resource, json_extract(body, '$.{field}'))"
+            )
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -134,6 +151,7 @@ class Store:
 
     def find(self, resource: str, **equals: Any) -> list[dict[str, Any]]:
         """Entities whose top-level fields equal the given values (small lookups inside postings)."""
+        # Same expression as the indexes (INDEXED_FIELDS), so SQLite can use them.
         clauses = " and ".join(f"json_extract(body, '$.{field}') = ?" for field in equals)
         sql = "select body from records where resource = ?" + (f" and {clauses}" if clauses else "")
         rows = self._db.execute(sql + " order by id", (resource, *equals.values()))

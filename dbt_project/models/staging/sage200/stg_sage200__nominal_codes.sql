@@ -1,0 +1,23 @@
+with
+
+source as (
+    select * from {{ source('raw_sage200', 'nominal_codes') }}
+),
+
+renamed as (
+    select
+        id as nominal_code_id,
+        reference as nominal_reference,
+        coalesce(cost_centre_code, '') as cost_centre,
+        coalesce(department_code, '') as department,
+        name as nominal_name,
+        account_status_type,
+        cast(balance_year_to_date as decimal(18, 2)) as balance_year_to_date,
+        cast(debit_balance_year_to_date as decimal(18, 2)) as debit_year_to_date,
+        cast(credit_balance_year_to_date as decimal(18, 2)) as credit_year_to_date,
+        cast(date_time_created as timestamptz) as created_at,
+        cast(date_time_updated as timestamptz) as updated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,63 @@
+"""What a generated scenario contains: its inputs, entity counts and the anomalies planted in it.
+
+Anomalies use the exceptions contract's terms (kind + document reference), so a test can check that every
+planted anomaly surfaces in `marts.exceptions` and nothing else does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipelines.scenario.formats import write_json
+
+# Bump whenever the generated files change for the same inputs: outputs are compared across runs by hash.
+GENERATOR_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str
+    document_reference: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "document_reference": self.document_reference, "detail": self.detail}
+
+
+@dataclass
+class Manifest:
+    seed: int
+    as_of: date
+    scale: str
+    counts: dict[str, int] = field(default_factory=dict)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    generator_version: str = GENERATOR_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "as_of": self.as_of.isoformat(),
+            "scale": self.scale,
+            "generator_version": self.generator_version,
+            "counts": dict(self.counts),
+            "anomalies": [anomaly.to_json() for anomaly in self.anomalies],
+        }
+
+    def write(self, path: Path) -> None:
+        write_json(path, self.to_json())
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            seed=data["seed"],
+            as_of=date.fromisoformat(data["as_of"]),
+            scale=data["scale"],
+            counts=data["counts"],
+            anomalies=[Anomaly(**anomaly) for anomaly in data["anomalies"]],
+            generator_version=data["generator_version"],
+        )

@@ -1,0 +1,184 @@
+"""The audit trail of pipeline runs in the warehouse: what ran, on which code, when, and how it ended.
+
+``audit.runs`` gets one row per run and keeps every row: a run is inserted as ``running`` when it starts
+and given its outcome when it ends, and nothing ever deletes or reuses a row. Auditors read it (through
+the snapshot) next to ``audit.sage_postings`` to see which run posted what.
+
+The warehouse has one writer at a time and dlt and dbt are that writer during a run, so
+:func:`record_run` opens a short connection at the start and another at the end, and none in between.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import subprocess
+import traceback
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+TRIGGERS = ("cli", "schedule", "sensor", "manual", "test")
+STATUSES = ("running", "succeeded", "failed")
+COUNTED_SCHEMAS = ("raw_sage200", "staging", "marts")
+
+DISTRIBUTION = "avc2sage"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GIT_TIMEOUT_SECONDS = 10
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+RUNS_DDL = f"""
+create schema if not exists audit;
+create table if not exists audit.runs (
+    run_id varchar primary key,
+    job varchar not null,
+    trigger varchar not null check (trigger in ({_sql_list(TRIGGERS)})),
+    code_version varchar not null,
+    started_at timestamptz not null,
+    ended_at timestamptz,
+    status varchar not null check (status in ({_sql_list(STATUSES)})),
+    error varchar,
+    rows_per_table json
+);
+"""
+
+
+@dataclass
+class RunRecord:
+    """One run as :func:`record_run` hands it to the caller, who fills `rows_per_table`.
+
+    `status`, `ended_at` and `error` are set when the run ends, so the caller can report them.
+    """
+
+    run_id: str
+    job: str
+    trigger: str
+    code_version: str
+    started_at: datetime
+    rows_per_table: dict[str, int] = field(default_factory=dict)
+    status: str = "running"
+    ended_at: datetime | None = None
+    error: str | None = None
+
+
+def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``audit`` schema and ``audit.runs`` if they do not exist yet."""
+    con.execute(RUNS_DDL)
+
+
+def code_version(repo: Path = REPO_ROOT) -> str:
+    """The code a run ran: the short git commit of `repo` (``-dirty`` with uncommitted changes), or, outside
+    a git checkout (an installed package), the package version."""
+    commit = _git_commit(repo)
+    if commit:
+        return commit
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        log.warning("no git checkout at %s and %s is not installed: code version unknown", repo, DISTRIBUTION)
+        return "unknown"
+
+
+@contextmanager
+def record_run(warehouse: Path, job: str, trigger: str) -> Iterator[RunRecord]:
+    """Record a run of `job` in ``audit.runs`` around the ``with`` block.
+
+    Inserts a ``running`` row, yields the :class:`RunRecord`, then marks the row ``succeeded``, or
+    ``failed`` with the error text when an exception escapes the block (the exception still propagates).
+    """
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}: expected one of {', '.join(TRIGGERS)}")
+    warehouse = Path(warehouse)
+    record = RunRecord(
+        run_id=str(uuid.uuid4()),
+        job=job,
+        trigger=trigger,
+        code_version=code_version(),
+        started_at=_utc_now(),
+    )
+    # On a fresh machine the run's audit row is the first thing written, before dlt creates the file.
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_audit_schema(con)
+        con.execute(
+            "insert into audit.runs (run_id, job, trigger, code_version, started_at, status)"
+            " values (?, ?, ?, ?, ?, 'running')",
+            [record.run_id, job, trigger, record.code_version, record.started_at],
+        )
+    log.info("run %s of %s started (trigger %s, code %s)", record.run_id, job, trigger, record.code_version)
+    try:
+        yield record
+    except BaseException as exc:
+        try:
+            _finish(warehouse, record, "failed", "".join(traceback.format_exception_only(exc)).strip())
+        except Exception:
+            # The run's own error is what the caller must see; a lost audit update is logged instead.
+            log.exception("could not record the failure of run %s in %s", record.run_id, warehouse)
+        raise
+    _finish(warehouse, record, "succeeded")
+
+
+def table_row_counts(con: duckdb.DuckDBPyConnection, schemas: Iterable[str] = COUNTED_SCHEMAS) -> dict[str, int]:
+    """Rows in every table and view of `schemas`, as ``{"schema.table": count}`` (for the run summary)."""
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables"
+        " where table_catalog = current_database() and list_contains(?, table_schema)"
+        " order by table_schema, table_name",
+        [list(schemas)],
+    ).fetchall()
+    counts: dict[str, int] = {}
+    for schema, table in tables:
+        (count,) = con.execute(f"select count(*) from {_quote(schema)}.{_quote(table)}").fetchone()
+        counts[f"{schema}.{table}"] = count
+    return counts
+
+
+def _finish(warehouse: Path, record: RunRecord, status: str, error: str | None = None) -> None:
+    record.status, record.ended_at, record.error = status, _utc_now(), error
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update audit.runs set status = ?, ended_at = ?, error = ?, rows_per_table = ? where run_id = ?",
+            [status, record.ended_at, error, json.dumps(record.rows_per_table, sort_keys=True), record.run_id],
+        )
+    log.info("run %s of %s %s", record.run_id, record.job, status)
+
+
+def _git_commit(repo: Path) -> str | None:
+    """``<short hash>`` or ``<short hash>-dirty`` for the checkout at `repo`, or None if there is none."""
+    # Only the project's own checkout counts: an installed copy may sit inside some unrelated repository.
+    if not (repo / ".git").exists():
+        return None
+    try:
+        head = _git(repo, "rev-parse", "--short", "HEAD")
+        changes = _git(repo, "status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("could not read the git commit of %s: %s", repo, exc)
+        return None
+    return f"{head}-dirty" if changes else head
+
+
+def _git(repo: Path, *args: str) -> str:
+    # --no-optional-locks: a status refresh must never take the index lock from someone working in the tree.
+    command = ["git", "--no-optional-locks", "-C", str(repo), *args]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=GIT_TIMEOUT_SECONDS)
+    return result.stdout.strip()
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
