@@ -139,8 +139,7 @@ class Locations:
             config_path = _absolute(DEFAULT_CONFIG)
             if not config_path.exists():
                 log.info(
-                    "No %s in %s; using the example business configuration %s "
-                    "(set %s or --config to use your own)",
+                    "No %s in %s; using the example business configuration %s (set %s or --config to use your own)",
                     DEFAULT_CONFIG,
                     config_path.parent,
                     EXAMPLE_CONFIG,
@@ -322,9 +321,7 @@ class BusinessConfig:
             if vendor.code == code:
                 return vendor
         configured = ", ".join(vendor.code for vendor in self.vendor_codes)
-        raise KeyError(
-            f"vendor code {code!r} is not in the business configuration (configured: {configured})"
-        )
+        raise KeyError(f"vendor code {code!r} is not in the business configuration (configured: {configured})")
 
 
 def load_business_config(path: Path) -> BusinessConfig:
@@ -399,9 +396,7 @@ def _vendor_codes(root: _Table) -> tuple[VendorCode, ...]:
         table = _Table(root.source, f"vendor_codes[{index}]", entry, VendorCode)
         code = table.text("code")
         if not _VENDOR_CODE.fullmatch(code):
-            raise table.invalid(
-                "code", code, "must be 5 capital letters or digits, as shown in Vendor Central"
-            )
+            raise table.invalid("code", code, "must be 5 capital letters or digits, as shown in Vendor Central")
         if code in first_use:
             raise table.invalid("code", code, f"is already used by {first_use[code]}")
         first_use[code] = table.where
@@ -409,9 +404,7 @@ def _vendor_codes(root: _Table) -> tuple[VendorCode, ...]:
             VendorCode(
                 code=code,
                 marketplace=table.choice("marketplace", MARKETPLACES),
-                sage_customer_account=table.text(
-                    "sage_customer_account", max_length=SAGE_CUSTOMER_REFERENCE_MAX
-                ),
+                sage_customer_account=table.text("sage_customer_account", max_length=SAGE_CUSTOMER_REFERENCE_MAX),
                 edi_standard=table.choice("edi_standard", EDI_STANDARDS),
                 currency=table.currency("currency"),
             )
@@ -436,9 +429,7 @@ def _banks(table: _Table) -> BankSettings:
         if code is None:
             continue
         if code in seen:
-            raise table.invalid(
-                role, code, f"is the same bank as banks.{seen[code]}; each role needs its own"
-            )
+            raise table.invalid(role, code, f"is the same bank as banks.{seen[code]}; each role needs its own")
         seen[code] = role
     return banks
 
@@ -446,9 +437,7 @@ def _banks(table: _Table) -> BankSettings:
 def _nominal(table: _Table) -> NominalSettings:
     return NominalSettings(
         suspense=table.text("suspense", max_length=SAGE_NOMINAL_REFERENCE_MAX),
-        deductions_under_dispute=table.optional_text(
-            "deductions_under_dispute", max_length=SAGE_NOMINAL_REFERENCE_MAX
-        ),
+        deductions_under_dispute=table.optional_text("deductions_under_dispute", max_length=SAGE_NOMINAL_REFERENCE_MAX),
     )
 
 
@@ -538,9 +527,7 @@ class _Table:
         if not value.strip():
             raise self.error(key, "must not be empty")
         if max_length is not None and len(value) > max_length:
-            raise self.invalid(
-                key, value, f"is longer than {max_length} characters, the most Sage 200 allows"
-            )
+            raise self.invalid(key, value, f"is longer than {max_length} characters, the most Sage 200 allows")
         return value
 
     def optional_text(self, key: str, *, max_length: int | None = None) -> str | None:

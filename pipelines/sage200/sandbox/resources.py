@@ -131,7 +131,7 @@ def create_bank(request: Request) -> dict[str, Any]:
     require_unique(request.store, "banks", "code", code=body["code"])
     bank = {
         "description": "",
-        "account_type": "BankAccountTypeCurrent",
+        "account_type": "Current",
         "account_status_type": "AccountStatusActive",
         "balance": ZERO,
         "balance_in_base": ZERO,
@@ -235,7 +235,9 @@ def create_warehouse_holding(request: Request) -> dict[str, Any]:
         | quantities
         | {"warehouse_name": warehouse["name"]},
     )
-    product["warehouse_holdings"].append({"id": holding["id"], "warehouse_id": warehouse["id"]})
+    product["warehouse_holdings"].append(
+        {"id": holding["id"], "product_id": product["id"], "warehouse_id": warehouse["id"]}
+    )
     store.save("products", product)
     return holding
 
