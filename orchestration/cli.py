@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
+import duckdb
 
-from pipelines.settings import Locations, SettingsError, load_business_config
+from pipelines.settings import BusinessConfig, Locations, SettingsError, load_business_config
 
 if TYPE_CHECKING:
     from pipelines.scenario.load import LoadSummary
@@ -68,10 +69,7 @@ def main(
 @click.pass_obj
 def check_config(locations: Locations) -> None:
     """Validate the business configuration file and show where every location points."""
-    try:
-        config = load_business_config(locations.config)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+    config = business_config(locations)
     for name, value in locations.export().items():
         click.echo(f"{name}={value}")
     codes = ", ".join(f"{v.code} → {v.sage_customer_account}" for v in config.vendor_codes)
@@ -149,6 +147,88 @@ def sage_summary(locations: Locations, token: str) -> None:
 
     with SageClient(locations.sage_url, token).connect() as client:
         click.echo(format_summary(read_summary(client)))
+
+
+@main.command("run")
+@click.option("--trigger", type=click.Choice(["cli", "schedule", "sensor", "manual"]), default="cli", hidden=True)
+@click.pass_obj
+def run(locations: Locations, trigger: str) -> None:
+    """One full pass: configuration and Sage 200 into the warehouse, dbt build, publish the read snapshot."""
+    from pipelines.passes import SageLoadFailed, full_pass
+    from pipelines.sage200.auth import tokens_from_environment
+
+    config = business_config(locations)
+    try:
+        summary = full_pass(locations, config, tokens_from_environment(), trigger=trigger, progress=click.echo)
+    except SageLoadFailed as exc:
+        raise click.ClickException(f"{exc} (the rest of the pass ran; see marts.exceptions)") from exc
+    click.echo(f"\nRun {summary.run_id} succeeded. Rows per table:")
+    for table, count in sorted(summary.rows_per_table.items()):
+        if not table.split(".")[1].startswith("_dlt"):
+            click.echo(f"  {table:<60}{count:>10,}")
+    click.echo(f"\nRead snapshot: {summary.snapshot}")
+    click.echo('Try: avc2sage sql -c "select kind, status, message from marts.exceptions"')
+
+
+@main.command("sql")
+@click.option("-c", "--command", "query", help="Run this SQL and print the result, instead of a shell.")
+@click.pass_obj
+def sql(locations: Locations, query: str | None) -> None:
+    """SQL on the published read snapshot (never blocks a run); interactive without -c."""
+    from pipelines.warehouse.shell import format_table, interactive_shell, run_query
+    from pipelines.warehouse.snapshot import SnapshotMissing, snapshot_path
+
+    snapshot = snapshot_path(locations.warehouse)
+    try:
+        if query is None:
+            interactive_shell(snapshot)
+            return
+        columns, rows = run_query(snapshot, query)
+    except SnapshotMissing as exc:
+        raise click.ClickException(str(exc)) from exc
+    except duckdb.Error as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(format_table(columns, rows))
+
+
+@main.command("sage-login")
+@click.option("--client-id", envvar="AVC2SAGE_SAGE_CLIENT_ID", required=True, help="Sage Developer app client id.")
+@click.option("--client-secret", envvar="AVC2SAGE_SAGE_CLIENT_SECRET", required=True, help="App client secret.")
+@click.option("--port", type=int, default=8400, show_default=True, help="Local port for Sage ID's redirect.")
+@click.option("--token-file", envvar="AVC2SAGE_SAGE_TOKEN_FILE", default=".sage_token.json", show_default=True)
+@click.option("--authorize-url", default=None, hidden=True, help="Sage ID authorize URL (tests use the sandbox's).")
+@click.option("--token-url", envvar="AVC2SAGE_SAGE_TOKEN_URL", default=None, hidden=True)
+def sage_login(
+    client_id: str, client_secret: str, port: int, token_file: str, authorize_url: str | None, token_url: str | None
+) -> None:
+    """Connect to a real Sage 200 tenant once: sign in with Sage ID in a browser; tokens are kept locally."""
+    from pipelines.sage200 import auth
+
+    app = auth.OAuthApp(
+        client_id,
+        client_secret,
+        token_url=token_url or auth.SAGE_ID_TOKEN_URL,
+        authorize_url=authorize_url or auth.SAGE_ID_AUTHORIZE_URL,
+    )
+    redirect_uri = f"http://127.0.0.1:{port}/callback"
+    state = auth.new_state()
+    click.echo(
+        f"Open this address in a browser and sign in to Sage:\n\n  {auth.authorize_url(app, redirect_uri, state)}\n"
+    )
+    click.echo(f"Waiting for Sage ID to redirect to {redirect_uri} ...")
+    try:
+        code = auth.receive_authorization_code(port, state)
+        auth.RotatingTokens(app, Path(token_file)).exchange_code(code, redirect_uri)
+    except auth.AuthError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Connected. Tokens saved to {token_file} (keep it out of version control).")
+
+
+def business_config(locations: Locations) -> BusinessConfig:
+    try:
+        return load_business_config(locations.config)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("demo")

@@ -209,3 +209,24 @@ def receive_authorization_code(port: int, expected_state: str, timeout: float = 
 
 def new_state() -> str:
     return secrets.token_urlsafe(24)
+
+
+CLIENT_ID_ENV = "AVC2SAGE_SAGE_CLIENT_ID"
+CLIENT_SECRET_ENV = "AVC2SAGE_SAGE_CLIENT_SECRET"
+TOKEN_ENV = "AVC2SAGE_SAGE_TOKEN"
+TOKEN_FILE_ENV = "AVC2SAGE_SAGE_TOKEN_FILE"
+DEFAULT_TOKEN_FILE = ".sage_token.json"
+SANDBOX_TOKEN = "sandbox"
+
+
+def tokens_from_environment(environ: dict[str, str] | None = None) -> TokenProvider:
+    """Sage ID tokens when an app registration is configured, else a static bearer (the sandbox's)."""
+    environ = dict(os.environ if environ is None else environ)
+    if environ.get(CLIENT_ID_ENV):
+        app = OAuthApp(
+            client_id=environ[CLIENT_ID_ENV],
+            client_secret=environ.get(CLIENT_SECRET_ENV, ""),
+            token_url=environ.get("AVC2SAGE_SAGE_TOKEN_URL", SAGE_ID_TOKEN_URL),
+        )
+        return RotatingTokens(app, Path(environ.get(TOKEN_FILE_ENV, DEFAULT_TOKEN_FILE)))
+    return StaticToken(environ.get(TOKEN_ENV, SANDBOX_TOKEN))

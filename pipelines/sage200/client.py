@@ -231,10 +231,12 @@ class SageClient:
                 return
             skip += page_size
 
-    def changed_since(self, resource: str, since: str | None, page_size: int = 500) -> Iterator[list[dict]]:
+    def changed_since(
+        self, resource: str, since: str | None, params: dict[str, Any] | None = None, page_size: int = 500
+    ) -> Iterator[list[dict]]:
         """Pages of entities updated after `since` (a Sage UTC date-time), or all when `since` is None."""
-        params = {"$filter": f"date_time_updated gt {since}"} if since else {}
-        return self.pages(resource, params, page_size)
+        changed = {"$filter": f"date_time_updated gt {since}"} if since else {}
+        return self.pages(resource, {**(params or {}), **changed}, page_size)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._send("POST", path, content=dumps(body), headers={"Content-Type": "application/json"})

@@ -227,7 +227,7 @@ class Sandbox:
             if query.count:
                 return request.store.count(resource, query, scope)
             return [
-                self._shape(loads(text), schema_props, query.select, resource)
+                self._shape(loads(text), schema_props, query.select, resource, request.expand)
                 for text in request.store.query(resource, query, scope)
             ]
         if method == "get" and operation.path in resources.ITEMS:

@@ -12,7 +12,7 @@ from dlt.common.schema.typing import TColumnSchema, TDataType
 from dlt.extract.hints import TResourceNestedHints
 
 from pipelines.sage200.client import SageClient
-from pipelines.sage200.source.settings import CURSOR, PAGE_SIZE, SageTable
+from pipelines.sage200.source.settings import PAGE_SIZE, SageTable
 from pipelines.sage200.spec import SageSpec
 
 _DECIMAL_FORMAT = re.compile(r"decimal (\d+)dp")
@@ -75,13 +75,11 @@ def _typed_column(name: str, prop: Mapping[str, Any], *, key: bool) -> TColumnSc
     return None
 
 
-def list_params(table: SageTable, since: str | None) -> dict[str, str]:
-    """OData options for one read of `table`: its order, its nested collections and the change filter."""
+def list_params(table: SageTable) -> dict[str, str]:
+    """OData options for one read of `table`: its order and its nested collections."""
     params = {"$orderby": table.order_by}
     if table.expand:
         params["$expand"] = ",".join(table.expand)
-    if since:
-        params["$filter"] = f"{CURSOR} gt {since}"
     return params
 
 
@@ -91,5 +89,5 @@ def read_pages(
     """Every row of `table` (changed after `since`, when given), a page at a time; Sage errors propagate."""
     # Create the table with Sage's typed columns even when Sage has no rows yet: staging always finds it.
     yield dlt.mark.materialize_table_schema()
-    for page in client.pages(table.path, list_params(table, since), PAGE_SIZE):
+    for page in client.changed_since(table.path, since, list_params(table), PAGE_SIZE):
         yield [shape.clean(row) for row in page]

@@ -1,0 +1,21 @@
+"""Jobs and schedules: what runs together, and when."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# Configuration and Sage into raw, dbt build, publish the snapshot: the whole pass `avc2sage run` makes.
+sage_sync_job = dg.define_asset_job(
+    name="sage_sync",
+    selection=dg.AssetSelection.all(),
+    description="Load the configuration and Sage 200, build the dbt models, publish the read snapshot.",
+)
+
+# Sage reads every 15 minutes: fresh enough for the order desk, far inside Sage's rate limits.
+sage_sync_schedule = dg.ScheduleDefinition(
+    name="sage_sync_every_15_minutes",
+    job=sage_sync_job,
+    cron_schedule="*/15 * * * *",
+    execution_timezone="Europe/London",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

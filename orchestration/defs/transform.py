@@ -1,0 +1,33 @@
+"""dbt models as Dagster assets, and the read snapshot published after them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.ingestion import WAREHOUSE_POOL
+from orchestration.defs.resources import WarehouseResource, dbt_project
+from pipelines.warehouse.audit import record_run
+from pipelines.warehouse.snapshot import publish_snapshot
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, pool=WAREHOUSE_POOL)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
+    """Staging, intermediate and marts, with their tests, on the warehouse."""
+    # The dbt profile reads AVC2SAGE_WAREHOUSE, the same setting the warehouse resource comes from.
+    with record_run(warehouse.warehouse, "dbt_build", "schedule"):
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+@dg.asset(
+    deps=[dbt_models],
+    pool=WAREHOUSE_POOL,
+    group_name="publish",
+    description="The read-only copy of the warehouse that the dashboard and analysts open.",
+)
+def warehouse_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    path = publish_snapshot(warehouse.warehouse)
+    return dg.MaterializeResult(metadata={"path": str(path), "bytes": path.stat().st_size})

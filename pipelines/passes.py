@@ -1,0 +1,121 @@
+"""One full pass of the integration: load → transform → publish, every stage in the audit trail.
+
+`avc2sage run` calls `full_pass`; Dagster's assets call the same stage functions. Each stage opens the
+warehouse, writes, and closes it before the next starts: DuckDB has one writer at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines import app
+from pipelines.sage200 import source as sage200
+from pipelines.sage200.auth import TokenProvider
+from pipelines.sage200.client import SageClient
+from pipelines.settings import BusinessConfig, Locations
+from pipelines.transform import DbtResult, run_dbt
+from pipelines.warehouse.audit import record_run, table_row_counts
+from pipelines.warehouse.snapshot import publish_snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassSummary:
+    run_id: str
+    snapshot: Path
+    rows_per_table: dict[str, int] = field(default_factory=dict)
+
+
+def dlt_pipelines_dir(warehouse: Path) -> Path:
+    """dlt's state (incremental cursors, pending packages) lives beside the warehouse it loads."""
+    return warehouse.parent / f"{warehouse.stem}.dlt"
+
+
+def load_configuration(locations: Locations, config: BusinessConfig) -> None:
+    app.run(config, locations.config, locations.warehouse, dlt_pipelines_dir(locations.warehouse))
+
+
+def load_sage(locations: Locations, tokens: str | TokenProvider) -> None:
+    with SageClient(locations.sage_url, tokens).connect() as client:
+        sage200.run(client, destination=str(locations.warehouse), pipelines_dir=dlt_pipelines_dir(locations.warehouse))
+
+
+def build_models(locations: Locations) -> DbtResult:
+    return run_dbt("build", locations.warehouse)
+
+
+def count_rows(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return table_row_counts(con, schemas=("raw_app", "raw_sage200", "staging", "intermediate", "marts"))
+
+
+class SageLoadFailed(RuntimeError):
+    """The Sage stage failed; the rest of the pass ran on the data already in the warehouse."""
+
+
+def full_pass(
+    locations: Locations,
+    config: BusinessConfig,
+    tokens: str | TokenProvider,
+    *,
+    trigger: str = "cli",
+    progress: Callable[[str], None] = log.info,
+) -> PassSummary:
+    """Configuration and Sage into raw, dbt build, publish the read snapshot; each stage audited.
+
+    A failed Sage load does not stop the pass: dbt still builds on the data already in the warehouse (and
+    raises `sage_read_failing` when failures persist) and the snapshot is published, so people see the
+    exception; the pass is recorded as failed and `SageLoadFailed` raised.
+    """
+    locations.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    summary = PassSummary(run_id="", snapshot=locations.warehouse)
+    try:
+        with record_run(locations.warehouse, "run", trigger) as run:
+            summary.run_id = run.run_id
+            run_stages(locations, config, tokens, trigger, summary, progress)
+            run.rows_per_table = summary.rows_per_table
+    except SageLoadFailed:
+        publish(locations, summary, progress)
+        raise
+    publish(locations, summary, progress)
+    return summary
+
+
+def run_stages(
+    locations: Locations,
+    config: BusinessConfig,
+    tokens: str | TokenProvider,
+    trigger: str,
+    summary: PassSummary,
+    progress: Callable[[str], None],
+) -> None:
+    with record_run(locations.warehouse, "configuration_load", trigger):
+        load_configuration(locations, config)
+    progress("configuration loaded into raw_app")
+    sage_error: Exception | None = None
+    try:
+        with record_run(locations.warehouse, "sage_load", trigger):
+            load_sage(locations, tokens)
+        progress("Sage 200 loaded into raw_sage200")
+    except Exception as exc:  # recorded in audit.runs by record_run; dbt turns repeats into an exception
+        sage_error = exc
+        progress(f"Sage 200 load FAILED: {exc}")
+    with record_run(locations.warehouse, "dbt_build", trigger) as dbt_run:
+        result = build_models(locations)
+        dbt_run.rows_per_table = {"nodes": result.nodes}
+    progress(f"dbt build finished ({result.nodes} nodes)")
+    summary.rows_per_table = count_rows(locations.warehouse)
+    if sage_error is not None:
+        raise SageLoadFailed(f"the Sage 200 load failed: {sage_error}") from sage_error
+
+
+def publish(locations: Locations, summary: PassSummary, progress: Callable[[str], None]) -> None:
+    # After the run's own audit row is final, so the snapshot shows how this run ended.
+    summary.snapshot = publish_snapshot(locations.warehouse)
+    progress(f"read snapshot published at {summary.snapshot}")

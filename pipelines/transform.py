@@ -1,0 +1,94 @@
+"""dbt over the warehouse: the one place that knows how to call it.
+
+dbt runs as a subprocess (as dagster-dbt's DbtCliResource runs it), so its DuckDB connection is gone when
+it returns and the warehouse is free for the next writer. Each warehouse gets its own dbt target folder,
+so two warehouses (two tests, two tenants) never share dbt's partial-parse state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+
+
+class DbtFailed(RuntimeError):
+    """dbt exited non-zero; the message names the failing nodes."""
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    command: str
+    nodes: int
+    failures: tuple[str, ...]
+    log_tail: str
+
+
+def dbt_target_path(warehouse: Path) -> Path:
+    return warehouse.parent / f"{warehouse.stem}.dbt_target"
+
+
+def dbt_args(command: str, target: Path, select: str | None = None) -> list[str]:
+    """The dbt CLI arguments for a command writing its artefacts to `target` (pure: unit-tested)."""
+    args = [
+        command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+    ]
+    if select:
+        args += ["--select", select]
+    return args
+
+
+def dbt_executable() -> str:
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+def run_dbt(command: str, warehouse: Path, select: str | None = None, target: Path | None = None) -> DbtResult:
+    """Run `dbt <command>` on the warehouse; raise DbtFailed with the failing nodes if it fails.
+
+    Artefacts go to the warehouse's own target folder unless `target` names another (Dagster's manifest).
+    """
+    target = target or dbt_target_path(warehouse)
+    # A failed start must not be summarised from the previous run's results.
+    (target / "run_results.json").unlink(missing_ok=True)
+    environment = {**os.environ, "AVC2SAGE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    completed = subprocess.run(
+        [dbt_executable(), *dbt_args(command, target, select)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    result = read_run_results(command, target, completed.stdout)
+    if completed.returncode != 0:
+        failed = ", ".join(result.failures) or "see the log"
+        raise DbtFailed(f"dbt {command} failed ({failed}):\n{result.log_tail}\n{completed.stderr[-2000:]}")
+    log.info("dbt %s: %s nodes", command, result.nodes)
+    return result
+
+
+def read_run_results(command: str, target: Path, stdout: str) -> DbtResult:
+    """Summarise dbt's run_results.json (written even when the run fails)."""
+    results_file = target / "run_results.json"
+    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
+    failures = tuple(
+        result["unique_id"] for result in results if result["status"] in {"error", "fail", "runtime error"}
+    )
+    return DbtResult(
+        command=command, nodes=len(results), failures=failures, log_tail="\n".join(stdout.splitlines()[-25:])
+    )
