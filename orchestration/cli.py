@@ -231,6 +231,20 @@ def business_config(locations: Locations) -> BusinessConfig:
         raise click.ClickException(str(exc)) from exc
 
 
+@main.command("bench")
+@click.option("--scale", type=click.Choice(["small", "large"]), default="large", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("bench/results.json"), show_default=True)
+@click.option("--cache", type=click.Path(path_type=Path), default=Path("data/generated/bench"), show_default=True)
+def bench(scale: str, out: Path, cache: Path) -> None:
+    """Time and peak memory per stage on a year of a large vendor, beside a floor measured in the same run."""
+    from pipelines.bench import format_results, run_bench
+
+    click.echo(f"Preparing the {scale} sample in a sandbox (cached in {cache}) and measuring ...")
+    results = run_bench(out, cache, scale)
+    click.echo(format_results(results))
+    click.echo(f"\nWritten to {out}")
+
+
 @main.command("demo")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--as-of", "as_of", callback=parse_date, help="Business date of the sample [default: today].")

@@ -135,9 +135,7 @@ def test_example_config_loads_with_concrete_values() -> None:
             currency="GBP",
         ),
     )
-    assert config.banks == BankSettings(
-        clearing="AMZCLR", real="BARC01", in_transit="CIT01", use_in_transit=False
-    )
+    assert config.banks == BankSettings(clearing="AMZCLR", real="BARC01", in_transit="CIT01", use_in_transit=False)
     assert config.nominal == NominalSettings(suspense="9999", deductions_under_dispute="1150")
     assert config.lead_times == LeadTimes(backorder_days=7, ack_deadline_hours=24)
 
@@ -184,9 +182,7 @@ def test_docs_describe_every_location_and_setting() -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_defaults_resolve_against_the_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_defaults_resolve_against_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "avc2sage.toml").write_text(VALID, encoding="utf-8")
     cwd = tmp_path.resolve()
@@ -255,9 +251,7 @@ def test_cli_value_wins_only_for_the_setting_it_names(tmp: Path) -> None:
     assert locations.outbox == tmp / "env-out"
 
 
-def test_relative_paths_resolve_against_the_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_relative_paths_resolve_against_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "run").mkdir()
     monkeypatch.chdir(tmp_path / "run")
     cwd = tmp_path.resolve() / "run"
@@ -413,9 +407,7 @@ def test_vendor_lookup(tmp_path: Path) -> None:
     assert [vendor.code for vendor in config.vendor_codes] == ["HAFIN", "HAFDE"]
     assert config.vendor("HAFDE").currency == "EUR"
     assert config.vendor("HAFIN").sage_customer_account == "AMA001"
-    with pytest.raises(
-        KeyError, match=r"'NOPE1' is not in the business configuration \(configured: HAFIN, HAFDE\)"
-    ):
+    with pytest.raises(KeyError, match=r"'NOPE1' is not in the business configuration \(configured: HAFIN, HAFDE\)"):
         config.vendor("NOPE1")
 
 
@@ -467,15 +459,12 @@ def test_every_required_setting_must_be_present(tmp_path: Path, setting: str) ->
     text = VALID[:line_start] + VALID[line_end:]
 
     assert (
-        load_error(tmp_path, text)
-        == f"avc2sage.toml: {setting.replace('vendor_codes', 'vendor_codes[0]')} is missing"
+        load_error(tmp_path, text) == f"avc2sage.toml: {setting.replace('vendor_codes', 'vendor_codes[0]')} is missing"
     )
 
 
 def test_missing_section(tmp_path: Path) -> None:
-    text = edited(
-        '[banks]\nclearing = "AMZCLR"\nreal = "BARC01"\nin_transit = "CIT01"\nuse_in_transit = false\n', ""
-    )
+    text = edited('[banks]\nclearing = "AMZCLR"\nreal = "BARC01"\nin_transit = "CIT01"\nuse_in_transit = false\n', "")
 
     assert load_error(tmp_path, text) == "avc2sage.toml: banks is missing (add a [banks] section)"
 
@@ -487,9 +476,7 @@ def test_unknown_key_in_a_section_is_named_with_a_suggestion(tmp_path: Path) -> 
 
 
 def test_unknown_key_in_a_vendor_code(tmp_path: Path) -> None:
-    message = load_error(
-        tmp_path, edited('edi_standard = "EDIFACT"\n', 'edi_standard = "EDIFACT"\ncolour = "blue"\n')
-    )
+    message = load_error(tmp_path, edited('edi_standard = "EDIFACT"\n', 'edi_standard = "EDIFACT"\ncolour = "blue"\n'))
 
     assert message.startswith("avc2sage.toml: vendor_codes[0].colour is not a known setting (known: code, ")
 
@@ -529,9 +516,7 @@ def test_text_setting_must_not_be_empty(tmp_path: Path) -> None:
         ('deductions_under_dispute = "1150"', "DISPUTED1", "nominal.deductions_under_dispute"),
     ],
 )
-def test_sage_references_respect_sage_max_lengths(
-    tmp_path: Path, line: str, value: str, setting: str
-) -> None:
+def test_sage_references_respect_sage_max_lengths(tmp_path: Path, line: str, value: str, setting: str) -> None:
     key = line.split(" = ")[0]
     message = load_error(tmp_path, edited(line, f'{key} = "{value}"'))
 
@@ -548,8 +533,7 @@ def test_money_as_float_is_rejected(tmp_path: Path) -> None:
     message = load_error(tmp_path, edited('posting_threshold = "5000.00"', "posting_threshold = 5000.00"))
 
     assert message == (
-        "avc2sage.toml: approval.posting_threshold must be a quoted decimal string "
-        'such as "5000.00", not a float'
+        'avc2sage.toml: approval.posting_threshold must be a quoted decimal string such as "5000.00", not a float'
     )
 
 
@@ -557,8 +541,7 @@ def test_percent_as_float_is_rejected(tmp_path: Path) -> None:
     message = load_error(tmp_path, edited('price_tolerance_percent = "1.0"', "price_tolerance_percent = 1.0"))
 
     assert message == (
-        "avc2sage.toml: tolerances.price_tolerance_percent must be a quoted decimal string such as "
-        '"1.0", not a float'
+        'avc2sage.toml: tolerances.price_tolerance_percent must be a quoted decimal string such as "1.0", not a float'
     )
 
 
@@ -577,8 +560,7 @@ def test_money_must_be_a_decimal_number(tmp_path: Path, value: str) -> None:
     )
 
     assert message == (
-        f"avc2sage.toml: tolerances.remittance_amount_tolerance: '{value}' "
-        'is not a decimal number such as "0.05"'
+        f"avc2sage.toml: tolerances.remittance_amount_tolerance: '{value}' is not a decimal number such as \"0.05\""
     )
 
 
@@ -589,9 +571,7 @@ def test_money_must_not_be_negative(tmp_path: Path) -> None:
 
 
 def test_percent_must_be_at_most_100(tmp_path: Path) -> None:
-    message = load_error(
-        tmp_path, edited('price_tolerance_percent = "1.0"', 'price_tolerance_percent = "150"')
-    )
+    message = load_error(tmp_path, edited('price_tolerance_percent = "1.0"', 'price_tolerance_percent = "150"'))
 
     assert message == "avc2sage.toml: tolerances.price_tolerance_percent: '150' must be at most 100"
 
@@ -609,9 +589,7 @@ def test_vendor_codes_must_be_unique(tmp_path: Path) -> None:
 def test_vendor_code_is_five_capital_letters_or_digits(tmp_path: Path, code: str) -> None:
     message = load_error(tmp_path, edited('code = "HAFIN"', f'code = "{code}"'))
 
-    assert message.startswith(
-        f"avc2sage.toml: vendor_codes[0].code: '{code}' must be 5 capital letters or digits"
-    )
+    assert message.startswith(f"avc2sage.toml: vendor_codes[0].code: '{code}' must be 5 capital letters or digits")
 
 
 def test_at_least_one_vendor_code(tmp_path: Path) -> None:
@@ -657,10 +635,7 @@ def test_marketplace_must_be_known(tmp_path: Path, marketplace: str) -> None:
 def test_edi_standard_must_be_known(tmp_path: Path, standard: str) -> None:
     message = load_error(tmp_path, edited('edi_standard = "EDIFACT"', f'edi_standard = "{standard}"'))
 
-    assert (
-        message
-        == f"avc2sage.toml: vendor_codes[0].edi_standard: '{standard}' is not one of API, EDIFACT, X12"
-    )
+    assert message == f"avc2sage.toml: vendor_codes[0].edi_standard: '{standard}' is not one of API, EDIFACT, X12"
 
 
 @pytest.mark.parametrize(
@@ -671,16 +646,12 @@ def test_currency_must_be_a_three_letter_code(tmp_path: Path, line: str, setting
     key = line.split(" = ")[0]
     message = load_error(tmp_path, edited(f"\n{line}", f'\n{key} = "Sterling"'))
 
-    assert (
-        message == f"avc2sage.toml: {setting}: 'Sterling' is not a three-letter currency code such as \"GBP\""
-    )
+    assert message == f"avc2sage.toml: {setting}: 'Sterling' is not a three-letter currency code such as \"GBP\""
 
 
 @pytest.mark.parametrize("prefix", ["506012", "50601234567", "50601A3", "506 0123"])
 def test_gs1_prefix_is_7_to_10_digits(tmp_path: Path, prefix: str) -> None:
-    message = load_error(
-        tmp_path, edited('gs1_company_prefix = "5060123"', f'gs1_company_prefix = "{prefix}"')
-    )
+    message = load_error(tmp_path, edited('gs1_company_prefix = "5060123"', f'gs1_company_prefix = "{prefix}"'))
 
     assert message == f"avc2sage.toml: company.gs1_company_prefix: '{prefix}' must be 7 to 10 digits"
 
@@ -694,10 +665,7 @@ def test_gs1_prefix_of_10_digits_with_leading_zero_is_kept(tmp_path: Path) -> No
 def test_gs1_prefix_must_be_quoted(tmp_path: Path) -> None:
     message = load_error(tmp_path, edited('gs1_company_prefix = "5060123"', "gs1_company_prefix = 5060123"))
 
-    assert (
-        message
-        == 'avc2sage.toml: company.gs1_company_prefix must be a quoted string of digits such as "5060123"'
-    )
+    assert message == 'avc2sage.toml: company.gs1_company_prefix must be a quoted string of digits such as "5060123"'
 
 
 def test_use_in_transit_needs_an_in_transit_bank(tmp_path: Path) -> None:
@@ -705,10 +673,7 @@ def test_use_in_transit_needs_an_in_transit_bank(tmp_path: Path) -> None:
 
     message = load_error(tmp_path, text)
 
-    assert (
-        message
-        == "avc2sage.toml: banks.in_transit is missing; it is needed because banks.use_in_transit = true"
-    )
+    assert message == "avc2sage.toml: banks.in_transit is missing; it is needed because banks.use_in_transit = true"
 
 
 def test_use_in_transit_must_be_true_or_false(tmp_path: Path) -> None:
@@ -724,9 +689,7 @@ def test_use_in_transit_must_be_true_or_false(tmp_path: Path) -> None:
         ('in_transit = "CIT01"', 'in_transit = "BARC01"', "banks.in_transit", "real"),
     ],
 )
-def test_each_bank_role_needs_its_own_bank(
-    tmp_path: Path, old: str, new: str, setting: str, other: str
-) -> None:
+def test_each_bank_role_needs_its_own_bank(tmp_path: Path, old: str, new: str, setting: str, other: str) -> None:
     message = load_error(tmp_path, edited(old, new))
 
     assert message.startswith(f"avc2sage.toml: {setting}: ")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -84,18 +85,22 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def dumps(body: object) -> str:
-    """JSON with every Decimal written as a JSON number carrying exactly its digits."""
-    return json.dumps(body, default=_json_number, separators=(",", ":"))
+    """JSON with every Decimal written as a JSON number carrying exactly its digits (never via float)."""
+    return _DECIMAL_TOKEN.sub(r"\1", json.dumps(body, default=_decimal_token, separators=(",", ":")))
 
 
-def _json_number(value: object) -> object:
-    # JSON has no decimal type. A money value (2 or 6 dp, under 10^13) converts to the float whose shortest
-    # repr is the same digits, so the text on the wire is exact; anything else is refused, never rounded.
+# json can only write a Decimal as a string: it goes out as a marked string whose marks and quotes are
+# removed afterwards. The mark is a control character json always escapes; only a string that is exactly
+# mark + number + mark would be mistaken for one, and no Sage field holds such a thing.
+_DECIMAL_MARK = "\u0001"
+_DECIMAL_TOKEN = re.compile(r'"\\u0001(-?[0-9]+(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?)\\u0001"')
+
+
+def _decimal_token(value: object) -> object:
     if isinstance(value, Decimal):
-        as_float = float(value)
-        if Decimal(repr(as_float)) != value:
-            raise ValueError(f"{value} cannot be written exactly as a JSON number")
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else as_float
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a JSON number")
+        return f"{_DECIMAL_MARK}{value}{_DECIMAL_MARK}"
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

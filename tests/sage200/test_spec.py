@@ -169,9 +169,7 @@ def test_literal_segments_win_over_template_segments() -> None:
                     "/orders/latest/{lineId}": get("latest_line"),
                 },
                 "components": {
-                    "schemas": {
-                        name: {"type": "object"} for name in ("order", "line", "latest", "latest_line")
-                    }
+                    "schemas": {name: {"type": "object"} for name in ("order", "line", "latest", "latest_line")}
                 },
             }
         }
@@ -334,9 +332,7 @@ def test_date_times_accepted(spec: SageSpec, value: str) -> None:
     validate_request(spec.schema("sales_receipt"), RECEIPT | {"transaction_date": value})
 
 
-@pytest.mark.parametrize(
-    "value", ["2026-01-31", "2026-02-30T00:00:00", "31/01/2026 00:00", "2026-01-31 00:00:00"]
-)
+@pytest.mark.parametrize("value", ["2026-01-31", "2026-02-30T00:00:00", "31/01/2026 00:00", "2026-01-31 00:00:00"])
 def test_date_times_rejected(spec: SageSpec, value: str) -> None:
     assert rejection(spec.schema("sales_receipt"), RECEIPT | {"transaction_date": value}) == (
         "The field 'transaction_date' must be a date-time such as 2026-01-31T00:00:00Z.",
@@ -389,15 +385,15 @@ def test_first_problem_wins_in_schema_order_depth_first(spec: SageSpec) -> None:
     schema = spec.schema("sop_order")
     bad_line = ORDER_LINE | {"line_quantity": "12"}
     # `lines` precedes `memos`, so the nested problem is found first ...
-    assert rejection(schema, {"customer_id": 17, "document_no": "PO-1", "lines": [bad_line], "memos": "x"})[
-        1
-    ] == ("lines[0].line_quantity")
+    assert rejection(schema, {"customer_id": 17, "document_no": "PO-1", "lines": [bad_line], "memos": "x"})[1] == (
+        "lines[0].line_quantity"
+    )
     # ... but a missing required field at the top level is reported before any nested problem.
     assert rejection(schema, {"customer_id": 17, "lines": [bad_line]})[1] == "document_no"
     # Earlier properties come first regardless of the body's key order.
-    assert rejection(spec.schema("sales_receipt"), RECEIPT | {"reference": "X" * 21, "cheque_value": "1"})[
-        1
-    ] == ("cheque_value")
+    assert rejection(spec.schema("sales_receipt"), RECEIPT | {"reference": "X" * 21, "cheque_value": "1"})[1] == (
+        "cheque_value"
+    )
 
 
 def test_boolean_format_on_an_object_property_means_boolean(spec: SageSpec) -> None:
@@ -425,9 +421,7 @@ CUSTOMER = {
         "city": "Luxembourg",
         "postcode": "L-1855",
     },
-    "contacts": [
-        {"id": 7, "first_name": "Vendor", "last_name": "Central", "emails": [{"id": 9, "email": "v@x.com"}]}
-    ],
+    "contacts": [{"id": 7, "first_name": "Vendor", "last_name": "Central", "emails": [{"id": 9, "email": "v@x.com"}]}],
     "spare_number_1": 1.23456,
     "date_time_created": "2026-01-31T10:00:00.1234567Z",
 }
@@ -448,9 +442,7 @@ def test_response_validator_reports_wrong_types_with_their_path(spec: SageSpec) 
 
 
 def test_response_validator_reports_missing_required(spec: SageSpec) -> None:
-    assert response_validator(spec.schema("customer"))({"reference": "AMAZON"}) == [
-        "$: 'name' is a required property"
-    ]
+    assert response_validator(spec.schema("customer"))({"reference": "AMAZON"}) == ["$: 'name' is a required property"]
 
 
 def test_response_validator_handles_every_response_schema(spec: SageSpec) -> None:

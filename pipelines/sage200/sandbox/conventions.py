@@ -4,11 +4,17 @@ Each choice is explained in docs/sage200-sandbox.md. Change a value here and the
 """
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-# Posted transaction types on the sales ledger (Sage's TradingAccountEntryType names).
+# The company's business day: a UK Sage 200 company books by London's calendar.
+COMPANY_TIMEZONE = ZoneInfo("Europe/London")
+
+# Posted transaction types on the sales ledger, as sales.json names them (POST /sales_receipts says a
+# receipt is posted as TradingAccountEntryTypePurchasePaymentSalesReceipt, although the field's schema
+# caps it at 30 characters: Sage's own text wins over its length limit).
 INVOICE = "TradingAccountEntryTypeInvoice"
 CREDIT_NOTE = "TradingAccountEntryTypeCreditNote"
-RECEIPT = "TradingAccountEntryTypeReceipt"
+RECEIPT = "TradingAccountEntryTypePurchasePaymentSalesReceipt"
 
 # Sign of each type's document values on the customer account: what it does to the balance we are owed.
 # Allocation lines follow the same sign: + against an invoice, − against a receipt or credit note, and the

@@ -25,10 +25,13 @@ def money(value: Any) -> Decimal:
 
 
 def business_date(value: str | None, today: date) -> date:
-    """The date part of a Sage date-time field (the sandbox books by calendar day)."""
+    """The company's calendar day of a Sage date-time field (a UK company books by London's day)."""
     if value is None:
         return today
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:  # Sage reads a date-time without an offset as the company's local time
+        return moment.date()
+    return moment.astimezone(c.COMPANY_TIMEZONE).date()
 
 
 def sage_datetime(day: date) -> str:
@@ -122,10 +125,10 @@ class Ledger:
             return c.NORMAL, ""
         return c.ACCEPTABLE, f"The date {day.isoformat()} is not in the current period."
 
-    def require_open_period(self, day: date) -> None:
+    def require_open_period(self, day: date, field: str = "transaction_date") -> None:
         classification, message = self.classify_date(day)
         if classification == c.UNACCEPTABLE:
-            raise BadRequest(f"The field 'transaction_date' is not valid: {message}")
+            raise BadRequest(f"The field '{field}' is not valid: {message}")
 
     # writing ----------------------------------------------------------------------------------------
     def _journal(self, urn: int, day: date, lines: list[NominalLine], source: str, kind: str, reference: str) -> None:
@@ -387,6 +390,7 @@ class Ledger:
                 )
             transactions.append((posted, value))
         day = business_date(body.get("allocation_date"), self.today)
+        self.require_open_period(day, "allocation_date")
         now = utc_timestamp()
         for posted, value in transactions:
             posted["document_outstanding_value"] = money(posted["document_outstanding_value"]) - value

@@ -16,7 +16,7 @@ from typing import Any
 from pipelines.sage200.sandbox import conventions as c
 from pipelines.sage200.sandbox.errors import BadRequest, NotFound
 from pipelines.sage200.sandbox.ledger import ZERO, Ledger, business_date, money, sage_datetime
-from pipelines.sage200.sandbox.store import Store
+from pipelines.sage200.sandbox.store import SQLITE_MAX_INTEGER, Store
 
 # Sage's product statuses as its schema describes them ('Active' / 'Inactive'; at most 20 characters).
 ACTIVE_PRODUCT = "Active"
@@ -46,10 +46,10 @@ def round_money(value: Any) -> Decimal:
 
 
 def path_id(request: Request, name: str = "Id") -> int:
-    try:
-        return int(request.params[name])
-    except ValueError as exc:
-        raise NotFound(f"'{request.params[name]}' is not a valid id.") from exc
+    value = request.params[name]
+    if not value.isdigit() or int(value) > SQLITE_MAX_INTEGER:
+        raise NotFound(f"'{value}' is not a valid id.")
+    return int(value)
 
 
 def existing(store: Store, resource: str, entity_id: Any, field_name: str) -> dict[str, Any]:

@@ -21,10 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
-from zoneinfo import ZoneInfo
 
 from pipelines.sage200.client import dumps
-from pipelines.sage200.sandbox import backoffice, resources
+from pipelines.sage200.sandbox import backoffice, conventions, resources
 from pipelines.sage200.sandbox.errors import (
     BadRequest,
     MethodNotAllowed,
@@ -43,7 +42,6 @@ API_PREFIX = "/uk/sage200extra/accounts/v1"
 BACKOFFICE_PREFIX = "/backoffice"
 SAGE_ID_PREFIX = "/sageid"
 DEFAULT_TOKEN = "sandbox"
-COMPANY_TIMEZONE = ZoneInfo("Europe/London")
 SITE_NAMESPACE = uuid.UUID("8b0d5f3e-3c57-4c55-9a55-0d3f3c2a9e11")
 
 
@@ -142,7 +140,7 @@ class Sandbox:
     def today(self) -> date:
         fixed = self.store.setting("today")
         # Sage books by the company's calendar day: a UK company's day is London's.
-        return date.fromisoformat(fixed) if fixed else datetime.now(COMPANY_TIMEZONE).date()
+        return date.fromisoformat(fixed) if fixed else datetime.now(conventions.COMPANY_TIMEZONE).date()
 
     # API --------------------------------------------------------------------------------------------
     def handle_api(self, method: str, path: str, query: dict[str, str], headers: Any, raw_body: bytes) -> Any:
@@ -160,9 +158,11 @@ class Sandbox:
         if site_ok and headers.get("X-Company") != str(self.site["company_id"]):
             raise BadRequest("The X-Company header does not name a company on this site.")
         if not site_ok:
-            # Real Sage answers reads with nothing when X-Site is missing or wrong (not an error).
-            if method == "GET":
+            # Real Sage answers list reads with nothing when X-Site is missing or wrong (not an error).
+            if method == "GET" and (operation.response_schema or {}).get("type") == "array":
                 return []
+            if method == "GET":
+                raise NotFound("No entity was found for this site.")
             raise BadRequest("The X-Site header is missing or does not name this site.")
         body = self._body(operation, raw_body) if method in {"POST", "PUT"} else None
         request = resources.Request(
@@ -203,7 +203,7 @@ class Sandbox:
             validate_request(operation.request_schema, body)
         except RequestInvalid as exc:
             raise BadRequest(str(exc)) from None
-        return body
+        return without_read_only(operation.request_schema, body)
 
     def _dispatch(self, method: str, operation: Operation, request: resources.Request) -> Any:
         handler = resources.HANDLERS.get((method, operation.path))
@@ -212,17 +212,15 @@ class Sandbox:
             answer = handler(request)
             if isinstance(answer, list):
                 query = self._query(request, schema_props, operation)
+                count, page = Store.query_documents(answer, query)
                 if query.count:
-                    return len(answer)
-                rows = answer[query.skip : query.skip + query.top]
-                return [self._shape(row, schema_props, query.select, "") for row in rows]
+                    return count
+                return [self._shape(loads(text), schema_props, query.select, "") for text in page]
             # What a write returns is shown whole (Sage echoes a created order with its lines).
             return self._shape(answer, schema_props, None, "") if schema_props else answer
         if method == "get" and operation.path in resources.LISTS:
             resource, scope_params = resources.LISTS[operation.path]
-            scope = {
-                column: int(request.params[name]) for name, column in scope_params.items() if name in request.params
-            }
+            scope = {column: resources.path_id(request, name) for name, column in scope_params.items()}
             query = self._query(request, schema_props, operation)
             if query.count:
                 return request.store.count(resource, query, scope)
@@ -284,6 +282,25 @@ class Sandbox:
         return body
 
 
+def without_read_only(schema: dict[str, Any], body: Any) -> Any:
+    """The body less the fields Sage's schema marks read-only: Sage ignores them, so must we.
+
+    A few fields are marked both read-only and required (cost_centre.code): a required field is kept,
+    since Sage cannot create the entity without it.
+    """
+    if isinstance(body, list):
+        return [without_read_only(schema.get("items", {}), item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    properties = schema.get("properties", {})
+    required = set(schema.get("required", ()))
+    return {
+        key: without_read_only(properties.get(key, {}), value)
+        for key, value in body.items()
+        if key in required or not properties.get(key, {}).get("readOnly")
+    }
+
+
 def match_pattern(pattern: str, path: str) -> dict[str, str] | None:
     pattern_parts, path_parts = pattern.split("/"), path.split("/")
     if len(pattern_parts) != len(path_parts):
@@ -321,6 +338,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._handle("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self._handle("OPTIONS")
 
     def _handle(self, method: str) -> None:
         sandbox = self.server.sandbox
@@ -389,7 +415,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self.send_header("Retry-After", "1")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":  # a HEAD answer carries the headers only
+                self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             log.info("client went away before the answer to %s", self.path)
 

@@ -58,6 +58,9 @@ INDEXED_FIELDS = (
 )
 
 
+SQLITE_MIN_INTEGER, SQLITE_MAX_INTEGER = -(2**63), 2**63 - 1
+
+
 def utc_timestamp(moment: datetime | None = None) -> str:
     """Sage date-times as the sandbox stores them: fixed-width UTC, so text order is time order."""
     moment = moment or datetime.now(UTC)
@@ -128,7 +131,8 @@ class Store:
     # entities ---------------------------------------------------------------------------------------
     def insert(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
         """Store a new entity with a fresh id and Sage's created/updated stamps."""
-        entity_id = body.get("id") or self.next_value(f"id:{resource}")
+        # Ids are Sage's to give: an id in the body is ignored, as Sage ignores read-only fields.
+        entity_id = self.next_value(f"id:{resource}")
         now = utc_timestamp()
         entity = {"id": entity_id, **body, "date_time_created": now, "date_time_updated": now}
         self._db.execute("insert into records values (?, ?, ?)", (resource, entity_id, dumps(entity)))
@@ -144,6 +148,8 @@ class Store:
         return entity
 
     def get(self, resource: str, entity_id: int) -> dict[str, Any] | None:
+        if not SQLITE_MIN_INTEGER <= entity_id <= SQLITE_MAX_INTEGER:
+            return None  # no such entity; SQLite could not even bind the number
         row = self._db.execute(
             "select body from records where resource = ? and id = ?", (resource, entity_id)
         ).fetchone()
@@ -170,6 +176,26 @@ class Store:
         )
         rows = self._db.execute(sql, (resource, *params, query.top, query.skip))
         return [body for (body,) in rows]
+
+    @staticmethod
+    def query_documents(documents: list[dict[str, Any]], query: ODataQuery) -> tuple[int, list[str]]:
+        """Apply an OData query to documents held in memory (nested collections such as order lines),
+        with the same SQL as stored entities; returns the match count and the page."""
+        scratch = sqlite3.connect(":memory:")
+        try:
+            scratch.execute("create table records (resource text, id integer, body text)")
+            scratch.executemany(
+                "insert into records values ('', ?, ?)", [(doc.get("id"), dumps(doc)) for doc in documents]
+            )
+            where = f"resource = '' and ({query.where_sql})"
+            count = scratch.execute(f"select count(*) from records where {where}", query.params).fetchone()[0]
+            rows = scratch.execute(
+                f"select body from records where {where} order by {query.order_sql} limit ? offset ?",
+                (*query.params, query.top, query.skip),
+            )
+            return count, [body for (body,) in rows]
+        finally:
+            scratch.close()
 
     def count(self, resource: str, query: ODataQuery, scope: dict[str, Any] | None = None) -> int:
         where = [f"({query.where_sql})"]
