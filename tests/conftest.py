@@ -14,6 +14,7 @@ import functools
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,12 @@ import httpx
 import pytest
 
 from pipelines.sage200.client import SageClient, dumps, loads
-from pipelines.sage200.sandbox import server as sandbox_server
 from pipelines.sage200.sandbox.backoffice import BackOffice
 from pipelines.sage200.sandbox.server import api_url, run_in_thread
 from pipelines.sage200.spec import SageSpec, response_validator
+from pipelines.scenario.generate import generate
+from pipelines.scenario.load import load
+from pipelines.scenario.manifest import Manifest
 
 TOKEN = "sandbox"
 TODAY = "2026-03-15"
@@ -497,28 +500,17 @@ def copy_database(source: Path, folder: Path) -> Path:
     return target
 
 
-class QuickStopServer(sandbox_server.SandboxServer):
-    """The sandbox's server, noticing shutdown() within 20 ms instead of serve_forever's default 0.5 s
-    (which would add half a second to every test's teardown)."""
-
-    def serve_forever(self, poll_interval: float = 0.02) -> None:
-        super().serve_forever(poll_interval)
-
-
 @pytest.fixture(scope="session")
 def mini_company_db(tmp_path_factory: pytest.TempPathFactory) -> MiniCompany:
     """The seeded company's SQLite file, built once per session (per xdist worker)."""
     db_path = tmp_path_factory.mktemp("mini_company") / "company.sqlite3"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sandbox_server, "SandboxServer", QuickStopServer)
-        ids = build_mini_company(db_path)  # its server has stopped: the file is checkpointed and closed
+    ids = build_mini_company(db_path)  # its server has stopped: the file is checkpointed and closed
     return MiniCompany(db_path, ids)
 
 
 @pytest.fixture
-def sandbox(mini_company_db: MiniCompany, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxCompany]:
+def sandbox(mini_company_db: MiniCompany, tmp_path: Path) -> Iterator[SandboxCompany]:
     """A sandbox serving a private copy of the seeded company."""
-    monkeypatch.setattr(sandbox_server, "SandboxServer", QuickStopServer)
     db_path = copy_database(mini_company_db.db_path, tmp_path)
     with (
         run_in_thread(db_path) as root,
@@ -528,3 +520,35 @@ def sandbox(mini_company_db: MiniCompany, tmp_path: Path, monkeypatch: pytest.Mo
     ):
         client.connect()
         yield SandboxCompany(root, client, office, mini_company_db.ids, http)
+
+
+@dataclass(frozen=True)
+class SampleSandbox:
+    """The sample vendor (small scale) loaded into a sandbox serving a private copy."""
+
+    root: str
+    api_url: str
+    manifest: Manifest
+
+
+@pytest.fixture(scope="session")
+def sample_vendor_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
+    """The small sample vendor generated and loaded through the API once per session (per xdist worker)."""
+    work = tmp_path_factory.mktemp("sample_vendor")
+    manifest = generate(seed=7, as_of=date.fromisoformat(TODAY), scale="small", out=work / "sample")
+    db_path = work / "sandbox.sqlite3"
+    with (
+        run_in_thread(db_path) as root,
+        SageClient(api_url(root), TOKEN).connect() as client,
+        BackOffice(root) as office,
+    ):
+        office.post("clock", {"today": TODAY})
+        load(work / "sample", client, office)
+    return db_path, manifest
+
+
+@pytest.fixture
+def sample_sandbox(sample_vendor_db: tuple[Path, Manifest], tmp_path: Path) -> Iterator[SampleSandbox]:
+    db_path, manifest = sample_vendor_db
+    with run_in_thread(copy_database(db_path, tmp_path)) as root:
+        yield SampleSandbox(root, api_url(root), manifest)

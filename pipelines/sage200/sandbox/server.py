@@ -444,7 +444,8 @@ def serve(db_path: Path, port: int, *, host: str = "127.0.0.1", token: str = DEF
 def run_in_thread(db_path: Path, *, port: int = 0, token: str = DEFAULT_TOKEN) -> Iterator[str]:
     """A sandbox on a free local port for the duration of the block; yields its root URL."""
     server = SandboxServer(("127.0.0.1", port), Sandbox(db_path, token=token))
-    thread = threading.Thread(target=server.serve_forever, name="sage-sandbox", daemon=True)
+    # A short poll interval: shutdown() waits up to one interval, and tests start and stop many sandboxes.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="sage-sandbox", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}/"

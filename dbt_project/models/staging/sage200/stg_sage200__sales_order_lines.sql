@@ -102,7 +102,7 @@ renamed as (
         -- Unit prices keep Sage's 5 decimal places; only line values are money to the penny.
         cast(source.selling_unit_price as decimal(18, 5)) as unit_price,
         cast(source.unit_discount_percent as decimal(18, 2)) as unit_discount_percent,
-        cast(source.unit_discount_value as decimal(18, 5)) as unit_discount_value,
+        cast(source.unit_discount_value as decimal(18, 5)) as unit_discount,
         cast(source.discounted_unit_price as decimal(18, 2)) as discounted_unit_price,
         cast(source.line_total_value as decimal(18, 2)) as line_net_value,
         cast(source.line_tax_value as decimal(18, 2)) as line_tax_value,

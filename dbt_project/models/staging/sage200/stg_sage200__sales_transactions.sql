@@ -13,13 +13,12 @@ renamed as (
 
         ---------- strings
         trader_transaction_type,
-        -- One short name per kind, so that downstream never depends on Sage's long enum names. A receipt is
-        -- documented by Sage as PurchasePaymentSalesReceipt; the sandbox posts it as Receipt.
+        -- One short word per kind: Sage names a sales receipt PurchasePaymentSalesReceipt and a refund to
+        -- the customer PurchaseReceiptSalesPayment (the same enum serves the purchase ledger).
         case trader_transaction_type
             when 'TradingAccountEntryTypeInvoice' then 'invoice'
             when 'TradingAccountEntryTypeCreditNote' then 'credit_note'
             when 'TradingAccountEntryTypePurchasePaymentSalesReceipt' then 'receipt'
-            when 'TradingAccountEntryTypeReceipt' then 'receipt'
             when 'TradingAccountEntryTypePurchaseReceiptSalesPayment' then 'refund'
             when 'TradingAccountEntryTypeOpeningBalanceInvoice' then 'opening_invoice'
             when 'TradingAccountEntryTypeOpeningBalanceCreditNote' then 'opening_credit_note'

@@ -1,0 +1,170 @@
+"""The data path end to end: configuration and Sage into raw, dbt build, the exceptions contract, audit runs
+and read snapshots — against the sandbox serving the sample vendor, with a real DuckDB warehouse."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.passes import SageLoadFailed, full_pass
+from pipelines.sage200.sandbox.backoffice import BackOffice
+from pipelines.sage200.source.settings import TABLES
+from pipelines.settings import EXAMPLE_CONFIG, Locations, load_business_config
+from pipelines.warehouse.snapshot import snapshot_path
+
+EXCEPTION_COLUMNS = {
+    "exception_id": "VARCHAR",
+    "kind": "VARCHAR",
+    "severity": "VARCHAR",
+    "owner_role": "VARCHAR",
+    "document_type": "VARCHAR",
+    "document_reference": "VARCHAR",
+    "detected_at": "TIMESTAMP WITH TIME ZONE",
+    "due_at": "TIMESTAMP WITH TIME ZONE",
+    "amount": "DECIMAL(18,2)",
+    "message": "VARCHAR",
+    "suggested_action": "VARCHAR",
+    "status": "VARCHAR",
+    "assignee": "VARCHAR",
+    "resolved_at": "TIMESTAMP WITH TIME ZONE",
+    "last_seen_at": "TIMESTAMP WITH TIME ZONE",
+}
+
+
+def config_file(tmp_path: Path, name: str, **replacements: str) -> Path:
+    text = EXAMPLE_CONFIG.read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def locations(tmp_path: Path, api_url: str, config: Path) -> Locations:
+    return Locations.resolve(
+        warehouse=str(tmp_path / "warehouse" / "avc2sage.duckdb"), sage_url=api_url, config=str(config)
+    )
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def raw_counts(database: Path) -> dict[str, int]:
+    tables = query(
+        database,
+        "select table_name from information_schema.tables where table_schema = 'raw_sage200' "
+        "and table_name not like '\\_dlt%' escape '\\'",
+    )
+    return {name: query(database, f'select count(*) from raw_sage200."{name}"')[0][0] for (name,) in tables}
+
+
+HOLD_SNAPSHOT = textwrap.dedent(
+    """
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    before = con.execute("select count(*) from raw_sage200.customers").fetchone()[0]
+    print("open", flush=True)
+    sys.stdin.readline()  # hold the snapshot open until the run is over
+    after = con.execute("select count(*) from raw_sage200.customers").fetchone()[0]
+    print(before, after, flush=True)
+    """
+)
+
+
+def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandbox, tmp_path: Path) -> None:
+    """Pass 1 with a configuration naming a bank Sage lacks; pass 2 with it fixed, while a reader holds the
+    snapshot open: the exception opens, then resolves and stays in history; reloading adds no rows."""
+    broken = config_file(tmp_path, "broken.toml", **{'real = "BARC01"': 'real = "NOBANK1"'})
+    first = locations(tmp_path, sample_sandbox.api_url, broken)
+    summary = full_pass(first, load_business_config(broken), "sandbox", trigger="manual")
+    warehouse = first.warehouse
+
+    counts = raw_counts(warehouse)
+    for table in TABLES:
+        assert counts.get(table.name, 0) > 0, f"raw_sage200.{table.name} has no rows"
+    assert counts["sop_orders__lines"] == sample_sandbox.manifest.counts["sales_order_lines"]
+    assert counts["customers"] == sample_sandbox.manifest.counts["customers"]
+    staging = {
+        name
+        for (name,) in query(
+            warehouse, "select table_name from information_schema.tables where table_schema = 'staging'"
+        )
+    }
+    assert {"stg_sage200__customers", "stg_sage200__sales_transactions", "stg_sage200__sales_order_lines"} <= staging
+    columns = dict(
+        query(
+            warehouse,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'exceptions'",
+        )
+    )
+    assert columns == EXCEPTION_COLUMNS
+    [(exception_id, status, reference, message)] = query(
+        warehouse,
+        "select exception_id, status, document_reference, message from marts.exceptions "
+        "where kind = 'config_bank_missing'",
+    )
+    assert (status, reference) == ("open", "banks.real")
+    assert "NOBANK1" in message
+    assert query(warehouse, "select count(*) from marts.exceptions where status = 'open'") == [(1,)]
+
+    jobs = query(warehouse, "select job, status from audit.runs order by started_at")
+    assert jobs == [
+        ("run", "succeeded"),
+        ("configuration_load", "succeeded"),
+        ("sage_load", "succeeded"),
+        ("dbt_build", "succeeded"),
+    ]
+    [(rows_json,)] = query(warehouse, "select rows_per_table from audit.runs where job = 'run'")
+    assert '"raw_sage200.customers": 4' in rows_json
+    assert summary.snapshot == snapshot_path(warehouse)
+    assert query(summary.snapshot, "select count(*) from marts.exceptions") == [(1,)]
+
+    reader = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SNAPSHOT, str(summary.snapshot)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout.readline().strip() == "open"
+    fixed = locations(tmp_path, sample_sandbox.api_url, EXAMPLE_CONFIG)
+    full_pass(fixed, load_business_config(EXAMPLE_CONFIG), "sandbox", trigger="manual")
+    out, _ = reader.communicate("done\n", timeout=60)
+    assert reader.returncode == 0
+    assert out.split() == ["4", "4"], "the reader kept reading the snapshot it had open"
+
+    assert raw_counts(warehouse) == counts, "loading the same Sage data twice must add nothing"
+    [(status, resolved_at)] = query(
+        warehouse, f"select status, resolved_at from marts.exceptions where exception_id = '{exception_id}'"
+    )
+    assert status == "resolved" and resolved_at is not None
+    assert query(snapshot_path(warehouse), "select status from marts.exceptions") == [("resolved",)]
+    assert query(warehouse, "select count(*) from audit.runs where job = 'run'") == [(2,)]
+
+    # Pass 3: Sage fails. The failure is recorded, dbt still builds on what the warehouse holds, and the
+    # snapshot is republished so people see it; one failure alone is not yet an exception.
+    with BackOffice(sample_sandbox.root) as office:
+        office.post("faults", {"fail": [{"status": 500, "count": 1000, "path_prefix": "/customers"}]})
+    with pytest.raises(SageLoadFailed, match="Sage 200 load failed"):
+        full_pass(fixed, load_business_config(EXAMPLE_CONFIG), "sandbox", trigger="manual")
+    latest = dict(query(warehouse, "select job, arg_max(status, started_at) from audit.runs group by job"))
+    assert latest == {
+        "run": "failed",
+        "configuration_load": "succeeded",
+        "sage_load": "failed",
+        "dbt_build": "succeeded",
+    }
+    [(error,)] = query(warehouse, "select arg_max(error, started_at) from audit.runs where job = 'sage_load'")
+    assert "500" in error
+    assert raw_counts(warehouse) == counts
+    assert query(snapshot_path(warehouse), "select kind, status from marts.exceptions") == [
+        ("config_bank_missing", "resolved")
+    ]
