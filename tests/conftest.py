@@ -542,7 +542,6 @@ def sample_vendor_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ma
         SageClient(api_url(root), TOKEN).connect() as client,
         BackOffice(root) as office,
     ):
-        office.post("clock", {"today": TODAY})
         load(work / "sample", client, office)
     return db_path, manifest
 

@@ -4,8 +4,6 @@ Asset keys equal dbt's source keys (raw_sage200/<table>, raw_app/<table>), so dl
 lineage graph. Every asset that writes the warehouse runs in the "duckdb" pool (one writer at a time).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from typing import Any
 

@@ -1,7 +1,5 @@
 """dbt models as Dagster assets, and the read snapshot published after them."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from typing import Any
 

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines.sage200.client import SageClient
 from pipelines.scenario.formats import read_event_stream, sage_datetime
-from pipelines.scenario.generate import HISTORY_FILE, MASTERS_FILE
+from pipelines.scenario.generate import HISTORY_FILE, MANIFEST_FILE, MASTERS_FILE
+from pipelines.scenario.manifest import Manifest
 
 if TYPE_CHECKING:
     from pipelines.sage200.sandbox.backoffice import BackOffice
@@ -66,6 +67,9 @@ def load(directory: Path, client: SageClient, backoffice: BackOffice) -> LoadSum
     """Load `directory` (as written by `generate`) into the company `client` is connected to."""
     masters = json.loads((directory / MASTERS_FILE).read_text(encoding="utf-8"))
     refuse_if_loaded(client, masters["company"]["amazon_customer"])
+    # The sandbox's business day is the sample's as-of date, so periods and classifications read as they
+    # would on that day in a real Sage.
+    backoffice.post("clock", {"today": Manifest.read(directory / MANIFEST_FILE).as_of.isoformat()})
     loader = _Loader(client, backoffice)
     loader.load_masters(masters)
     loader.replay(read_event_stream(directory / HISTORY_FILE))

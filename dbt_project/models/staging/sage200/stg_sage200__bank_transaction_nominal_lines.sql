@@ -3,11 +3,7 @@
     the raw columns it selects, so the staging layer still builds; the first `dbt build` after dlt creates
     the table reads the real rows. -#}
 {%- set nominal_items = source('raw_sage200', 'bank_posted_transactions__nominal_analysis_items') -%}
-{%- set is_loaded = execute and adapter.get_relation(
-    database=nominal_items.database,
-    schema=nominal_items.schema,
-    identifier=nominal_items.identifier,
-) is not none -%}
+{%- set is_loaded = relation_exists(nominal_items) -%}
 
 with
 

@@ -3,11 +3,7 @@
     stand-in with the raw columns it selects, so the staging layer still builds; the first `dbt build`
     after dlt creates the table reads the real rows. -#}
 {%- set product_units = source('raw_sage200', 'products__units') -%}
-{%- set is_loaded = execute and adapter.get_relation(
-    database=product_units.database,
-    schema=product_units.schema,
-    identifier=product_units.identifier,
-) is not none -%}
+{%- set is_loaded = relation_exists(product_units) -%}
 
 with
 

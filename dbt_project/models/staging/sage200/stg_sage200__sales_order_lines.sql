@@ -3,11 +3,7 @@
     empty stand-in with the raw columns it selects, so the staging layer still builds; the first
     `dbt build` after dlt creates the table reads the real rows. -#}
 {%- set order_lines = source('raw_sage200', 'sop_orders__lines') -%}
-{%- set is_loaded = execute and adapter.get_relation(
-    database=order_lines.database,
-    schema=order_lines.schema,
-    identifier=order_lines.identifier,
-) is not none -%}
+{%- set is_loaded = relation_exists(order_lines) -%}
 
 with
 

@@ -3,11 +3,7 @@
     it selects, so the staging layer still builds; the first `dbt build` after dlt creates the table reads
     the real rows (the pipeline builds after every load). -#}
 {%- set allocation_items = source('raw_sage200', 'sales_posted_transactions__allocation_history_items') -%}
-{%- set is_loaded = execute and adapter.get_relation(
-    database=allocation_items.database,
-    schema=allocation_items.schema,
-    identifier=allocation_items.identifier,
-) is not none -%}
+{%- set is_loaded = relation_exists(allocation_items) -%}
 
 with
 

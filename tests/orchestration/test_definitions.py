@@ -1,0 +1,64 @@
+"""Dagster: the definitions load, dlt and dbt share one lineage graph, and the job materialises against
+the sandbox serving the sample vendor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.defs.resources import default_resources
+from pipelines.settings import EXAMPLE_CONFIG, Locations
+from pipelines.warehouse.snapshot import snapshot_path
+
+
+@pytest.fixture(scope="module")
+def definitions() -> dg.Definitions:
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_definitions_list_the_assets_jobs_and_schedules(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"raw_sage200/customers", "raw_sage200/sales_posted_transactions", "raw_app/business_settings"} <= keys
+    assert {"staging/stg_sage200__customers", "marts/exceptions", "warehouse_snapshot"} <= keys
+    assert definitions.resolve_job_def("sage_sync").name == "sage_sync"
+    assert [schedule.cron_schedule for schedule in definitions.schedules] == ["*/15 * * * *"]
+    assert set(definitions.resources) == {"warehouse", "sage", "dlt", "dbt"}
+
+
+def test_dlt_asset_keys_are_the_dbt_source_keys(definitions: dg.Definitions) -> None:
+    """One graph: the staging model's upstream is the very asset dlt materialises."""
+    graph = definitions.resolve_asset_graph()
+    staging = graph.get(dg.AssetKey(["staging", "stg_sage200__customers"]))
+    assert dg.AssetKey(["raw_sage200", "customers"]) in staging.parent_keys
+    assert graph.get(dg.AssetKey(["raw_sage200", "customers"])).is_materializable
+
+
+def test_every_warehouse_writer_is_in_the_duckdb_pool(definitions: dg.Definitions) -> None:
+    for assets_def in definitions.resolve_asset_graph().assets_defs:
+        if assets_def.is_executable:
+            pools = {node.pool for node in assets_def.node_def.iterate_op_defs()}
+            assert pools == {"duckdb"}, assets_def.node_def.name
+
+
+def test_the_sync_job_materialises_against_the_sandbox(
+    definitions: dg.Definitions, sample_sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = tmp_path / "dagster" / "avc2sage.duckdb"
+    warehouse.parent.mkdir()
+    monkeypatch.setenv("AVC2SAGE_WAREHOUSE", str(warehouse))  # dbt's profile reads the same setting
+    locations = Locations.resolve(warehouse=str(warehouse), sage_url=sample_sandbox.api_url, config=str(EXAMPLE_CONFIG))
+    job = definitions.resolve_job_def("sage_sync")
+    result = job.execute_in_process(resources=default_resources(locations), instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    materialised = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+    assert {"raw_sage200/customers", "raw_app/business_settings", "marts/exceptions", "warehouse_snapshot"} <= materialised
+    with duckdb.connect(str(snapshot_path(warehouse)), read_only=True) as con:
+        assert con.execute("select count(*) from staging.stg_sage200__customers").fetchone() == (4,)
+        jobs = {job for (job,) in con.execute("select distinct job from audit.runs").fetchall()}
+    assert {"configuration_load", "sage_load", "dbt_build"} <= jobs
