@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -162,12 +161,8 @@ def run(locations: Locations, trigger: str) -> None:
         summary = full_pass(locations, config, tokens_from_environment(), trigger=trigger, progress=click.echo)
     except SageLoadFailed as exc:
         raise click.ClickException(f"{exc} (the rest of the pass ran; see marts.exceptions)") from exc
-    click.echo(f"\nRun {summary.run_id} succeeded. Rows per table:")
-    for table, count in sorted(summary.rows_per_table.items()):
-        if not table.split(".")[1].startswith("_dlt"):
-            click.echo(f"  {table:<60}{count:>10,}")
-    click.echo(f"\nRead snapshot: {summary.snapshot}")
-    click.echo('Try: avc2sage sql -c "select kind, status, message from marts.exceptions"')
+    click.echo(f"\nRun {summary.run_id} succeeded.")
+    echo_rows_and_snapshot(summary.rows_per_table, summary.snapshot, "avc2sage")
 
 
 @main.command("sql")
@@ -224,6 +219,19 @@ def sage_login(
     click.echo(f"Connected. Tokens saved to {token_file} (keep it out of version control).")
 
 
+def indented_echo(line: str) -> None:
+    click.echo(f"   {line}")
+
+
+def echo_rows_and_snapshot(rows_per_table: dict[str, int], snapshot: Path, command: str) -> None:
+    click.echo("Rows per table:")
+    for table, count in sorted(rows_per_table.items()):
+        if not table.split(".")[1].startswith("_dlt"):
+            click.echo(f"  {table:<60}{count:>10,}")
+    click.echo(f"\nRead snapshot: {snapshot}")
+    click.echo(f'Try: {command} sql -c "select kind, status, message from marts.exceptions"')
+
+
 def business_config(locations: Locations) -> BusinessConfig:
     try:
         return load_business_config(locations.config)
@@ -248,30 +256,48 @@ def bench(scale: str, out: Path, cache: Path) -> None:
 @main.command("demo")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--as-of", "as_of", callback=parse_date, help="Business date of the sample [default: today].")
-@click.option("--keep", is_flag=True, help="Keep the generated sample and sandbox database in data/generated.")
-def demo(seed: int, as_of: date | None, keep: bool) -> None:
-    """Generate the small sample, load it into a sandbox on a free port, show what Sage holds, stop."""
+@click.option(
+    "--folder",
+    type=click.Path(path_type=Path),
+    default=Path("data/demo"),
+    show_default=True,
+    help="Where the demo keeps its sample, sandbox database and warehouse (emptied first).",
+)
+def demo(seed: int, as_of: date | None, folder: Path) -> None:
+    """Generate the sample vendor, load it into a Sage 200 sandbox, run the full pass, show the results."""
+    from pipelines.passes import full_pass
     from pipelines.sage200.client import SageClient
     from pipelines.sage200.sandbox.server import api_url, run_in_thread
     from pipelines.sage200.summary import format_summary, read_summary
     from pipelines.scenario.generate import generate
 
-    work = Path("data/generated/demo") if keep else Path(tempfile.mkdtemp(prefix="avc2sage-demo-"))
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     as_of = as_of or london_today()
-    manifest = generate(seed=seed, as_of=as_of, scale="small", out=work / "sample")
-    click.echo(f"1. Generated the sample vendor (seed {seed}, as of {as_of}) in {work / 'sample'}")
-    with run_in_thread(work / "sage-sandbox.sqlite3") as root:
-        click.echo(f"2. Started the Sage 200 sandbox at {api_url(root)}")
-        loaded = load_into_sandbox(work / "sample", api_url(root), "sandbox")
+    manifest = generate(seed=seed, as_of=as_of, scale="small", out=folder / "sample")
+    click.echo(f"1. Generated the sample vendor (seed {seed}, as of {as_of}) in {folder / 'sample'}")
+    with run_in_thread(folder / "sage-sandbox.sqlite3") as root:
+        sage_url = api_url(root)
+        click.echo(f"2. Started the Sage 200 sandbox at {sage_url}")
+        loaded = load_into_sandbox(folder / "sample", sage_url, "sandbox")
         click.echo(f"3. Loaded it through the Sage API: {describe_counts(loaded.created)}")
-        with SageClient(api_url(root), "sandbox").connect() as client:
+        with SageClient(sage_url, "sandbox").connect() as client:
             summary = read_summary(client)
         click.echo("4. What Sage now holds, read back through the API:\n")
         click.echo(format_summary(summary))
-    click.echo(f"\n5. Stopped the sandbox. {len(manifest.anomalies)} planted anomalies in the manifest.")
-    if not keep:
-        shutil.rmtree(work, ignore_errors=True)
+        click.echo("\n5. The full pass: configuration and Sage into the warehouse, dbt build, read snapshot")
+        locations = Locations.resolve(warehouse=str(folder / "avc2sage.duckdb"), sage_url=sage_url)
+        result = full_pass(
+            locations, business_config(locations), "sandbox", progress=lambda line: click.echo(f"   {line}")
+        )
+    click.echo(f"\n6. Stopped the sandbox. {len(manifest.anomalies)} planted anomalies in the manifest.\n")
+    click.echo("Rows per table:")
+    for table, count in sorted(result.rows_per_table.items()):
+        if not table.split(".")[1].startswith("_dlt"):
+            click.echo(f"  {table:<60}{count:>10,}")
+    click.echo(f"\nRead snapshot: {result.snapshot}")
+    click.echo(
+        f'Try: avc2sage --warehouse {locations.warehouse} sql -c "select kind, status, message from marts.exceptions"'
+    )
     if not summary.trial_balance_agrees:
         sys.exit(1)

@@ -57,7 +57,8 @@ def test_the_sync_job_materialises_against_the_sandbox(
     result = job.execute_in_process(resources=default_resources(locations), instance=dg.DagsterInstance.ephemeral())
     assert result.success
     materialised = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
-    assert {"raw_sage200/customers", "raw_app/business_settings", "marts/exceptions", "warehouse_snapshot"} <= materialised
+    expected = {"raw_sage200/customers", "raw_app/business_settings", "marts/exceptions", "warehouse_snapshot"}
+    assert expected <= materialised
     with duckdb.connect(str(snapshot_path(warehouse)), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_sage200__customers").fetchone() == (4,)
         jobs = {job for (job,) in con.execute("select distinct job from audit.runs").fetchall()}

@@ -3,6 +3,7 @@ and read snapshots — against the sandbox serving the sample vendor, with a rea
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -64,6 +65,15 @@ def raw_counts(database: Path) -> dict[str, int]:
         "and table_name not like '\\_dlt%' escape '\\'",
     )
     return {name: query(database, f'select count(*) from raw_sage200."{name}"')[0][0] for (name,) in tables}
+
+
+def documented_queries() -> list[str]:
+    """The SQL statements docs/warehouse.md offers analysts."""
+    handbook = (Path(__file__).parents[2] / "docs" / "warehouse.md").read_text()
+    blocks = re.findall(r"```sql\n(.*?)```", handbook, flags=re.DOTALL)
+    statements = [part.strip() for block in blocks for part in block.split(";") if part.strip()]
+    assert len(statements) >= 3
+    return statements
 
 
 HOLD_SNAPSHOT = textwrap.dedent(
@@ -148,6 +158,9 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     assert status == "resolved" and resolved_at is not None
     assert query(snapshot_path(warehouse), "select status from marts.exceptions") == [("resolved",)]
     assert query(warehouse, "select count(*) from audit.runs where job = 'run'") == [(2,)]
+
+    for statement in documented_queries():
+        query(snapshot_path(warehouse), statement)  # the handbook's first queries run as written
 
     # Pass 3: Sage fails. The failure is recorded, dbt still builds on what the warehouse holds, and the
     # snapshot is republished so people see it; one failure alone is not yet an exception.
