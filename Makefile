@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench lock clean
+.PHONY: install demo test lint bench dagster lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: install lint
 
 bench: install
 	$(BIN)/avc2sage bench
+
+# The Dagster UI on the project; .dagster/dagster.yaml limits the "duckdb" pool to one writer.
+dagster: install
+	DAGSTER_HOME=$(CURDIR)/.dagster $(BIN)/dagster dev
 
 # Re-pin every dependency after changing pyproject.toml (needs PyPI).
 lock:

@@ -301,3 +301,7 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
     )
     if not summary.trial_balance_agrees:
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,9 @@ the sandbox serving the sample vendor."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -63,3 +66,21 @@ def test_the_sync_job_materialises_against_the_sandbox(
         assert con.execute("select count(*) from staging.stg_sage200__customers").fetchone() == (4,)
         jobs = {job for (job,) in con.execute("select distinct job from audit.runs").fetchall()}
     assert {"configuration_load", "sage_load", "dbt_build"} <= jobs
+
+
+def test_dagster_validates_the_project_as_dagster_dev_loads_it() -> None:
+    """`dagster dev` finds the definitions through pyproject's [tool.dagster] module_name."""
+    repository = Path(__file__).parents[2]
+    dagster = Path(sys.executable).with_name("dagster")
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate"], cwd=repository, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_the_instance_runs_one_warehouse_writer_at_a_time(tmp_path: Path) -> None:
+    """`make dagster`'s instance settings (copied: the instance writes its state beside them)."""
+    shutil.copy(Path(__file__).parents[2] / ".dagster" / "dagster.yaml", tmp_path)
+    settings = dg.DagsterInstance.from_config(str(tmp_path)).get_concurrency_config()
+    assert settings.pool_config.default_pool_limit == 1
