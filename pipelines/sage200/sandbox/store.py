@@ -9,6 +9,7 @@ postings per company, and it keeps concurrent requests from corrupting the ledge
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -44,21 +45,32 @@ create table if not exists nominal_entries (
 create index if not exists nominal_entries_by_code on nominal_entries (nominal_code_id);
 """
 
-# Fields postings look entities up by; each gets an expression index so lookups stay fast at a year's scale.
-INDEXED_FIELDS = (
-    "reference",
-    "code",
-    "name",
-    "document_no",
-    "customer_id",
-    "product_id",
-    "warehouse_id",
-    "sop_order_id",
-    "control_nominal_code_type",
-)
+# Fields entities are looked up by, per resource. Each is a partial expression index (WHERE resource =
+# '<name>'), so writing a large document (an order with its lines) only updates its own resource's few
+# indexes; the queries name the resource as a literal so SQLite can use them.
+INDEXES = {
+    "customers": ("reference",),
+    "banks": ("code",),
+    "nominal_codes": ("reference",),
+    "control_nominal_codes": ("control_nominal_code_type",),
+    "products": ("code",),
+    "warehouse_holdings": ("product_id",),
+    "sop_orders": ("document_no", "customer_id"),
+    "sales_posted_transactions": ("customer_id", "reference"),
+    "bank_posted_transactions": ("bank_id",),
+    "sop_order_despatch_line_views": ("sop_order_id",),
+}
+RESOURCE_NAME = re.compile(r"[a-z_]+")
 
 
 SQLITE_MIN_INTEGER, SQLITE_MAX_INTEGER = -(2**63), 2**63 - 1
+
+
+def resource_is(resource: str) -> str:
+    """The SQL condition selecting one resource, as a literal (partial indexes need one); names are ours."""
+    if not RESOURCE_NAME.fullmatch(resource):
+        raise ValueError(f"not a resource name: {resource!r}")
+    return f"resource = '{resource}'"
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -80,10 +92,12 @@ class Store:
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=normal")
         self._db.executescript(SCHEMA)
-        for field in INDEXED_FIELDS:
-            self._db.execute(
-                f"create index if not exists records_by_{field} on records (resource, json_extract(body, '$.{field}'))"
-            )
+        for resource, fields in INDEXES.items():
+            for field in fields:
+                self._db.execute(
+                    f"create index if not exists {resource}_by_{field} on records "
+                    f"(json_extract(body, '$.{field}')) where resource = '{resource}'"
+                )
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -157,10 +171,12 @@ class Store:
 
     def find(self, resource: str, **equals: Any) -> list[dict[str, Any]]:
         """Entities whose top-level fields equal the given values (small lookups inside postings)."""
-        # Same expression as the indexes (INDEXED_FIELDS), so SQLite can use them.
+        # Same expressions as the INDEXES, with the resource as a literal, so SQLite can use them.
         clauses = " and ".join(f"json_extract(body, '$.{field}') = ?" for field in equals)
-        sql = "select body from records where resource = ?" + (f" and {clauses}" if clauses else "")
-        rows = self._db.execute(sql + " order by id", (resource, *equals.values()))
+        sql = f"select body from records where {resource_is(resource)}" + (f" and {clauses}" if clauses else "")
+        # "+id": ordering by the bare primary key would make SQLite walk the whole resource in id order
+        # instead of using the field's index; the few matches are sorted afterwards.
+        rows = self._db.execute(sql + " order by +id", tuple(equals.values()))
         return [loads(body) for (body,) in rows]
 
     def query(self, resource: str, query: ODataQuery, scope: dict[str, Any] | None = None) -> list[str]:
@@ -171,10 +187,10 @@ class Store:
             where.append(f"json_extract(body, '$.{field}') = ?")
             params.append(value)
         sql = (
-            f"select body from records where resource = ? and {' and '.join(where)} "
+            f"select body from records where {resource_is(resource)} and {' and '.join(where)} "
             f"order by {query.order_sql} limit ? offset ?"
         )
-        rows = self._db.execute(sql, (resource, *params, query.top, query.skip))
+        rows = self._db.execute(sql, (*params, query.top, query.skip))
         return [body for (body,) in rows]
 
     @staticmethod
@@ -203,8 +219,8 @@ class Store:
         for field, value in (scope or {}).items():
             where.append(f"json_extract(body, '$.{field}') = ?")
             params.append(value)
-        sql = f"select count(*) from records where resource = ? and {' and '.join(where)}"
-        return self._db.execute(sql, (resource, *params)).fetchone()[0]
+        sql = f"select count(*) from records where {resource_is(resource)} and {' and '.join(where)}"
+        return self._db.execute(sql, tuple(params)).fetchone()[0]
 
     # nominal ledger ---------------------------------------------------------------------------------
     def add_nominal_entry(self, **entry: Any) -> None:
