@@ -165,6 +165,23 @@ def run(locations: Locations, trigger: str) -> None:
     echo_rows_and_snapshot(summary.rows_per_table, summary.snapshot, "avc2sage")
 
 
+@main.command("ingest")
+@click.pass_obj
+def ingest(locations: Locations) -> None:
+    """Load the Amazon inbox (and Sage 200) once, printing one line per inbound file."""
+    from pipelines.passes import PassSummary, load_stages
+    from pipelines.sage200.auth import tokens_from_environment
+
+    config = business_config(locations)
+    locations.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    summary = PassSummary(run_id="", snapshot=locations.warehouse)
+    sage_error = load_stages(locations, config, tokens_from_environment(), "cli", summary, click.echo)
+    acknowledgements = summary.inbound.acknowledgements if summary.inbound else []
+    click.echo(f"{len(acknowledgements)} acknowledgements written to {locations.outbox}")
+    if sage_error is not None:
+        raise click.ClickException(f"the Sage 200 load failed: {sage_error}")
+
+
 @main.command("sql")
 @click.option("-c", "--command", "query", help="Run this SQL and print the result, instead of a shell.")
 @click.pass_obj

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import app
+from pipelines.amazon.ingest import IngestSummary, ingest
 from pipelines.sage200 import source as sage200
 from pipelines.sage200.auth import TokenProvider
 from pipelines.sage200.client import SageClient
@@ -30,6 +31,10 @@ class PassSummary:
     run_id: str
     snapshot: Path
     rows_per_table: dict[str, int] = field(default_factory=dict)
+    inbound: IngestSummary | None = None
+
+
+WAREHOUSE_SCHEMAS = ("raw_app", "raw_amazon", "raw_sage200", "staging", "intermediate", "marts")
 
 
 def dlt_pipelines_dir(warehouse: Path) -> Path:
@@ -39,6 +44,10 @@ def dlt_pipelines_dir(warehouse: Path) -> Path:
 
 def load_configuration(locations: Locations, config: BusinessConfig) -> None:
     app.run(config, locations.config, locations.warehouse, dlt_pipelines_dir(locations.warehouse))
+
+
+def ingest_amazon(locations: Locations, config: BusinessConfig) -> IngestSummary:
+    return ingest(locations, config, dlt_pipelines_dir(locations.warehouse))
 
 
 def load_sage(locations: Locations, tokens: str | TokenProvider) -> None:
@@ -52,7 +61,9 @@ def build_models(locations: Locations) -> DbtResult:
 
 def count_rows(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return table_row_counts(con, schemas=("raw_app", "raw_sage200", "staging", "intermediate", "marts"))
+        return table_row_counts(
+            con, schemas=("raw_app", "raw_amazon", "raw_sage200", "staging", "intermediate", "marts")
+        )
 
 
 class SageLoadFailed(RuntimeError):
@@ -67,7 +78,7 @@ def full_pass(
     trigger: str = "cli",
     progress: Callable[[str], None] = log.info,
 ) -> PassSummary:
-    """Configuration and Sage into raw, dbt build, publish the read snapshot; each stage audited.
+    """Configuration, the Amazon inbox and Sage into raw, dbt build, publish the read snapshot; each stage audited.
 
     A failed Sage load does not stop the pass: dbt still builds on the data already in the warehouse (and
     raises `sage_read_failing` when failures persist) and the snapshot is published, so people see the
@@ -95,17 +106,7 @@ def run_stages(
     summary: PassSummary,
     progress: Callable[[str], None],
 ) -> None:
-    with record_run(locations.warehouse, "configuration_load", trigger):
-        load_configuration(locations, config)
-    progress("configuration loaded into raw_app")
-    sage_error: Exception | None = None
-    try:
-        with record_run(locations.warehouse, "sage_load", trigger):
-            load_sage(locations, tokens)
-        progress("Sage 200 loaded into raw_sage200")
-    except Exception as exc:  # recorded in audit.runs by record_run; dbt turns repeats into an exception
-        sage_error = exc
-        progress(f"Sage 200 load FAILED: {exc}")
+    sage_error = load_stages(locations, config, tokens, trigger, summary, progress)
     with record_run(locations.warehouse, "dbt_build", trigger) as dbt_run:
         result = build_models(locations)
         dbt_run.rows_per_table = {"nodes": result.nodes}
@@ -113,6 +114,36 @@ def run_stages(
     summary.rows_per_table = count_rows(locations.warehouse)
     if sage_error is not None:
         raise SageLoadFailed(f"the Sage 200 load failed: {sage_error}") from sage_error
+
+
+def load_stages(
+    locations: Locations,
+    config: BusinessConfig,
+    tokens: str | TokenProvider,
+    trigger: str,
+    summary: PassSummary,
+    progress: Callable[[str], None],
+) -> Exception | None:
+    """Configuration, the Amazon inbox and Sage into raw; the Sage failure, if any, is returned, not raised."""
+    with record_run(locations.warehouse, "configuration_load", trigger):
+        load_configuration(locations, config)
+    progress("configuration loaded into raw_app")
+    with record_run(locations.warehouse, "amazon_ingest", trigger) as ingest_run:
+        summary.inbound = ingest_amazon(locations, config)
+        ingest_run.rows_per_table = {
+            "files": len(summary.inbound.outcomes),
+            "acknowledgements": len(summary.inbound.acknowledgements),
+        }
+    for line in summary.inbound.lines():
+        progress(f"inbox: {line}")
+    try:
+        with record_run(locations.warehouse, "sage_load", trigger):
+            load_sage(locations, tokens)
+    except Exception as exc:  # recorded in audit.runs by record_run; dbt turns repeats into an exception
+        progress(f"Sage 200 load FAILED: {exc}")
+        return exc
+    progress("Sage 200 loaded into raw_sage200")
+    return None
 
 
 def publish(locations: Locations, summary: PassSummary, progress: Callable[[str], None]) -> None:

@@ -4,6 +4,7 @@ Asset keys equal dbt's source keys (raw_sage200/<table>, raw_app/<table>), so dl
 lineage graph. Every asset that writes the warehouse runs in the "duckdb" pool (one writer at a time).
 """
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,8 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.defs.resources import SageResource, WarehouseResource
 from pipelines import app
+from pipelines.amazon.ingest import ingest
+from pipelines.amazon.source import TABLES as AMAZON_TABLES
 from pipelines.passes import dlt_pipelines_dir
 from pipelines.sage200.auth import StaticToken
 from pipelines.sage200.client import SageClient
@@ -92,4 +95,22 @@ def configuration_raw(
             context=context,
             dlt_source=app.app_source(warehouse.business_config(), warehouse.config_file),
             dlt_pipeline=warehouse_pipeline("app", "raw_app", warehouse.path),
+        )
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(["raw_amazon", table], group_name="amazon") for table in AMAZON_TABLES],
+    name="amazon_inbox",
+    pool=WAREHOUSE_POOL,
+)
+def amazon_raw(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
+    """The Amazon inbox into raw_amazon: every file registered with its outcome, then filed away and
+    acknowledged (997 / CONTRL) through the outbox."""
+    with record_run(warehouse.warehouse, "amazon_ingest", "schedule"):
+        summary = ingest(warehouse.locations(), warehouse.business_config(), dlt_pipelines_dir(warehouse.warehouse))
+    outcomes = Counter(outcome.outcome for outcome in summary.outcomes)
+    for table in AMAZON_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=["raw_amazon", table],
+            metadata={"files": len(summary.outcomes), **{f"files_{name}": count for name, count in outcomes.items()}},
         )

@@ -33,14 +33,19 @@ if manifest_is_stale(dbt_project):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Where the DuckDB warehouse and the business configuration are (AVC2SAGE_* by default)."""
+    """Where the warehouse, the configuration, the inbox and the outbox are (AVC2SAGE_* by default)."""
 
     path: str
     config_file: str
+    inbox: str
+    outbox: str
 
     @property
     def warehouse(self) -> Path:
         return Path(self.path)
+
+    def locations(self) -> Locations:
+        return Locations.resolve(warehouse=self.path, config=self.config_file, inbox=self.inbox, outbox=self.outbox)
 
     def business_config(self) -> BusinessConfig:
         return load_business_config(Path(self.config_file))
@@ -58,7 +63,12 @@ class SageResource(dg.ConfigurableResource):
 def default_resources(locations: Locations | None = None) -> dict[str, object]:
     locations = locations or Locations.resolve()
     return {
-        "warehouse": WarehouseResource(path=str(locations.warehouse), config_file=str(locations.config)),
+        "warehouse": WarehouseResource(
+            path=str(locations.warehouse),
+            config_file=str(locations.config),
+            inbox=str(locations.inbox),
+            outbox=str(locations.outbox),
+        ),
         "sage": SageResource(base_url=locations.sage_url),
         "dlt": DagsterDltResource(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),

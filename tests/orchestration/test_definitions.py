@@ -28,6 +28,7 @@ def test_definitions_list_the_assets_jobs_and_schedules(definitions: dg.Definiti
     graph = definitions.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"raw_sage200/customers", "raw_sage200/sales_posted_transactions", "raw_app/business_settings"} <= keys
+    assert {"raw_amazon/inbound_files", "raw_amazon/purchase_orders", "staging/stg_amazon__purchase_orders"} <= keys
     assert {"staging/stg_sage200__customers", "marts/exceptions", "warehouse_snapshot"} <= keys
     assert definitions.resolve_job_def("sage_sync").name == "sage_sync"
     assert [schedule.cron_schedule for schedule in definitions.schedules] == ["*/15 * * * *"]
@@ -55,7 +56,13 @@ def test_the_sync_job_materialises_against_the_sandbox(
     warehouse = tmp_path / "dagster" / "avc2sage.duckdb"
     warehouse.parent.mkdir()
     monkeypatch.setenv("AVC2SAGE_WAREHOUSE", str(warehouse))  # dbt's profile reads the same setting
-    locations = Locations.resolve(warehouse=str(warehouse), sage_url=sample_sandbox.api_url, config=str(EXAMPLE_CONFIG))
+    locations = Locations.resolve(
+        warehouse=str(warehouse),
+        sage_url=sample_sandbox.api_url,
+        config=str(EXAMPLE_CONFIG),
+        inbox=str(tmp_path / "inbox"),
+        outbox=str(tmp_path / "outbox"),
+    )
     job = definitions.resolve_job_def("sage_sync")
     result = job.execute_in_process(resources=default_resources(locations), instance=dg.DagsterInstance.ephemeral())
     assert result.success
@@ -65,7 +72,7 @@ def test_the_sync_job_materialises_against_the_sandbox(
     with duckdb.connect(str(snapshot_path(warehouse)), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_sage200__customers").fetchone() == (4,)
         jobs = {job for (job,) in con.execute("select distinct job from audit.runs").fetchall()}
-    assert {"configuration_load", "sage_load", "dbt_build"} <= jobs
+    assert {"configuration_load", "amazon_ingest", "sage_load", "dbt_build"} <= jobs
 
 
 def test_dagster_validates_the_project_as_dagster_dev_loads_it() -> None:

@@ -4,6 +4,7 @@ and read snapshots — against the sandbox serving the sample vendor, with a rea
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -49,8 +50,15 @@ def config_file(tmp_path: Path, name: str, **replacements: str) -> Path:
 
 def locations(tmp_path: Path, api_url: str, config: Path) -> Locations:
     return Locations.resolve(
-        warehouse=str(tmp_path / "warehouse" / "avc2sage.duckdb"), sage_url=api_url, config=str(config)
+        warehouse=str(tmp_path / "warehouse" / "avc2sage.duckdb"),
+        sage_url=api_url,
+        config=str(config),
+        inbox=str(tmp_path / "inbox"),
+        outbox=str(tmp_path / "outbox"),
     )
+
+
+AMAZON_SAMPLES = Path(__file__).parents[1] / "fixtures" / "amazon"
 
 
 def query(database: Path, sql: str) -> list[tuple]:
@@ -76,6 +84,13 @@ def documented_queries() -> list[str]:
     return statements
 
 
+def amazon_counts(database: Path) -> dict[str, int]:
+    return {
+        name: query(database, f"select count(*) from raw_amazon.{name}")[0][0]
+        for name in ("inbound_files", "inbound_sets", "purchase_orders", "purchase_order_lines", "remittance_lines")
+    }
+
+
 HOLD_SNAPSHOT = textwrap.dedent(
     """
     import sys, duckdb
@@ -94,6 +109,9 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     snapshot open: the exception opens, then resolves and stays in history; reloading adds no rows."""
     broken = config_file(tmp_path, "broken.toml", **{'real = "BARC01"': 'real = "NOBANK1"'})
     first = locations(tmp_path, sample_sandbox.api_url, broken)
+    first.inbox.mkdir()
+    for sample in AMAZON_SAMPLES.glob("*.edi"):
+        shutil.copy(sample, first.inbox / sample.name)
     summary = full_pass(first, load_business_config(broken), "sandbox", trigger="manual")
     warehouse = first.warehouse
 
@@ -124,19 +142,46 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     )
     assert (status, reference) == ("open", "banks.real")
     assert "NOBANK1" in message
-    assert query(warehouse, "select count(*) from marts.exceptions where status = 'open'") == [(1,)]
+    open_exceptions = query(warehouse, "select kind, document_reference from marts.exceptions where status = 'open'")
+    assert sorted(open_exceptions) == [
+        ("config_bank_missing", "banks.real"),
+        ("inbound_file_quarantined", "amzdf810_stedi_starterkit_spec.edi"),
+    ]
+    # The Amazon inbox: every sample registered; their POs in staging whatever the syntax; a 997 or CONTRL
+    # for every interchange in the outbox audit; files filed away.
+    outcomes = dict(query(warehouse, "select file_name, outcome from raw_amazon.inbound_files"))
+    assert outcomes == {
+        "amz850_predi_1PCPDX1U.edi": "loaded",
+        "amz850_predi_guide_L8266355.edi": "loaded",
+        "amzeu_orders_d96a_vscode_edi_support.edi": "loaded",
+        "amzdf810_stedi_starterkit_spec.edi": "quarantined",
+    }
+    assert sorted(query(warehouse, "select po_number, source_format from staging.stg_amazon__purchase_orders")) == [
+        ("1AA1TEST", "EDIFACT"),
+        ("1PCPDX1U", "X12"),
+        ("L8266355", "X12"),
+    ]
+    assert sorted(query(warehouse, "select document_type, standard from audit.outbound_documents")) == [
+        ("997", "X12"),
+        ("997", "X12"),
+        ("997", "X12"),
+        ("CONTRL", "EDIFACT"),
+    ]
+    assert sorted(path.name for path in first.inbox.iterdir()) == ["processed", "quarantine"]
+    raw_amazon_before = amazon_counts(warehouse)
 
     jobs = query(warehouse, "select job, status from audit.runs order by started_at")
     assert jobs == [
         ("run", "succeeded"),
         ("configuration_load", "succeeded"),
+        ("amazon_ingest", "succeeded"),
         ("sage_load", "succeeded"),
         ("dbt_build", "succeeded"),
     ]
     [(rows_json,)] = query(warehouse, "select rows_per_table from audit.runs where job = 'run'")
     assert '"raw_sage200.customers": 4' in rows_json
     assert summary.snapshot == snapshot_path(warehouse)
-    assert query(summary.snapshot, "select count(*) from marts.exceptions") == [(1,)]
+    assert query(summary.snapshot, "select count(*) from marts.exceptions") == [(2,)]
 
     reader = subprocess.Popen(
         [sys.executable, "-c", HOLD_SNAPSHOT, str(summary.snapshot)],
@@ -152,11 +197,15 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     assert out.split() == ["4", "4"], "the reader kept reading the snapshot it had open"
 
     assert raw_counts(warehouse) == counts, "loading the same Sage data twice must add nothing"
+    assert amazon_counts(warehouse) == raw_amazon_before, "ingesting the same inbox again must add nothing"
     [(status, resolved_at)] = query(
         warehouse, f"select status, resolved_at from marts.exceptions where exception_id = '{exception_id}'"
     )
     assert status == "resolved" and resolved_at is not None
-    assert query(snapshot_path(warehouse), "select status from marts.exceptions") == [("resolved",)]
+    assert sorted(query(snapshot_path(warehouse), "select kind, status from marts.exceptions")) == [
+        ("config_bank_missing", "resolved"),
+        ("inbound_file_quarantined", "open"),
+    ]
     assert query(warehouse, "select count(*) from audit.runs where job = 'run'") == [(2,)]
 
     for statement in documented_queries():
@@ -172,12 +221,14 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     assert latest == {
         "run": "failed",
         "configuration_load": "succeeded",
+        "amazon_ingest": "succeeded",
         "sage_load": "failed",
         "dbt_build": "succeeded",
     }
     [(error,)] = query(warehouse, "select arg_max(error, started_at) from audit.runs where job = 'sage_load'")
     assert "500" in error
     assert raw_counts(warehouse) == counts
-    assert query(snapshot_path(warehouse), "select kind, status from marts.exceptions") == [
-        ("config_bank_missing", "resolved")
+    assert sorted(query(snapshot_path(warehouse), "select kind, status from marts.exceptions")) == [
+        ("config_bank_missing", "resolved"),
+        ("inbound_file_quarantined", "open"),
     ]

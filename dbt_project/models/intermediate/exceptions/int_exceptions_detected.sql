@@ -7,6 +7,8 @@ detected as (
     select * from {{ ref('int_exceptions_config_references') }}
     union all by name
     select * from {{ ref('int_exceptions_sage_reads') }}
+    union all by name
+    select * from {{ ref('int_exceptions_inbound_files') }}
 ),
 
 kinds as (

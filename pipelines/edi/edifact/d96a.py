@@ -1,0 +1,691 @@
+"""Our UN/EDIFACT D.96A definitions: the segments we read and ORDERS, REMADV and APERAK as Amazon uses them.
+
+Structures follow the D.96A message tables as EANCOM 1997 (built on D.96A) subsets them; where Amazon's use is
+known (ORDERS, from its UK specification example) the codes it sends are the only ones accepted, so anything
+else stops in quarantine for a person to look at instead of being guessed at. REMADV and APERAK are
+unconfirmed for Amazon: their definitions follow the standard and EANCOM with few code restrictions.
+
+A segment Amazon adds that is not here quarantines the message with "segment 'XXX' is not in our ... definition":
+add it to `DIRECTORY` and to the message's structure, and the message reads.
+"""
+
+from __future__ import annotations
+
+from pipelines.edi.edifact.definitions import Composite, Data, Group, MessageSpec, SegmentSpec, Use, codes
+
+M = True
+C = False
+
+
+def _composite(id_: str, name: str, mandatory: bool, *components: Data) -> Composite:
+    return Composite(id_, name, components, mandatory)
+
+
+def _repeat(data: Data, times: int) -> tuple[Data, ...]:
+    """A component that repeats inside its composite (street lines, free text lines): first as defined, rest C."""
+    return (data, *(Data(data.id, data.name, data.format) for _ in range(times - 1)))
+
+
+def _code_source() -> tuple[Data, Data]:
+    return Data("1131", "Code list qualifier", "an..3"), Data("3055", "Code list responsible agency, coded", "an..3")
+
+
+C212 = _composite(
+    "C212",
+    "Item number identification",
+    C,
+    Data("7140", "Item number", "an..35"),
+    Data("7143", "Item number type, coded", "an..3"),
+    *_code_source(),
+)
+C002 = _composite(
+    "C002",
+    "Document/message name",
+    C,
+    Data("1001", "Document/message name, coded", "an..3"),
+    *_code_source(),
+    Data("1000", "Document/message name", "an..35"),
+)
+C506 = _composite(
+    "C506",
+    "Reference",
+    M,
+    Data("1153", "Reference qualifier", "an..3", M),
+    Data("1154", "Reference number", "an..35"),
+    Data("1156", "Line number", "an..6"),
+    Data("4000", "Reference version number", "an..35"),
+)
+C516 = _composite(
+    "C516",
+    "Monetary amount",
+    M,
+    Data("5025", "Monetary amount type qualifier", "an..3", M),
+    Data("5004", "Monetary amount", "n..18"),
+    Data("6345", "Currency, coded", "an..3"),
+    Data("6343", "Currency qualifier", "an..3"),
+    Data("4405", "Status, coded", "an..3"),
+)
+C504 = _composite(
+    "C504",
+    "Currency details",
+    C,
+    Data("6347", "Currency details qualifier", "an..3", M),
+    Data("6345", "Currency, coded", "an..3"),
+    Data("6343", "Currency qualifier", "an..3"),
+    Data("6348", "Currency rate base", "n..4"),
+)
+C108 = _composite("C108", "Text literal", C, *_repeat(Data("4440", "Free text", "an..70", M), 5))
+
+_SEGMENTS = (
+    SegmentSpec(
+        "BGM",
+        "Beginning of message",
+        (
+            C002,
+            Data("1004", "Document/message number", "an..35"),
+            Data("1225", "Message function, coded", "an..3"),
+            Data("4343", "Response type, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "DTM",
+        "Date/time/period",
+        (
+            _composite(
+                "C507",
+                "Date/time/period",
+                M,
+                Data("2005", "Date/time/period qualifier", "an..3", M),
+                Data("2380", "Date/time/period", "an..35"),
+                Data("2379", "Date/time/period format qualifier", "an..3"),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "PAI",
+        "Payment instructions",
+        (
+            _composite(
+                "C534",
+                "Payment instruction details",
+                M,
+                Data("4439", "Payment conditions, coded", "an..3"),
+                Data("4431", "Payment guarantee, coded", "an..3"),
+                Data("4461", "Payment means, coded", "an..3"),
+                *_code_source(),
+                Data("4435", "Payment channel, coded", "an..3"),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "ALI",
+        "Additional information",
+        (
+            Data("3239", "Country of origin, coded", "an..3"),
+            Data("9213", "Type of duty regime, coded", "an..3"),
+            *_repeat(Data("4183", "Special conditions, coded", "an..3"), 5),
+        ),
+    ),
+    SegmentSpec(
+        "IMD",
+        "Item description",
+        (
+            Data("7077", "Item description type, coded", "an..3"),
+            Data("7081", "Item characteristic, coded", "an..3"),
+            _composite(
+                "C273",
+                "Item description",
+                C,
+                Data("7009", "Item description identification", "an..17"),
+                *_code_source(),
+                *_repeat(Data("7008", "Item description", "an..35"), 2),
+                Data("3453", "Language, coded", "an..3"),
+            ),
+            Data("7383", "Surface/layer indicator, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "FTX",
+        "Free text",
+        (
+            Data("4451", "Text subject qualifier", "an..3", M),
+            Data("4453", "Text function, coded", "an..3"),
+            _composite("C107", "Text reference", C, Data("4441", "Free text, coded", "an..3", M), *_code_source()),
+            C108,
+            Data("3453", "Language, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec("RFF", "Reference", (C506,)),
+    SegmentSpec(
+        "NAD",
+        "Name and address",
+        (
+            Data("3035", "Party qualifier", "an..3", M),
+            _composite(
+                "C082",
+                "Party identification details",
+                C,
+                Data("3039", "Party id. identification", "an..35", M),
+                *_code_source(),
+            ),
+            _composite("C058", "Name and address", C, *_repeat(Data("3124", "Name and address line", "an..35", M), 5)),
+            _composite(
+                "C080",
+                "Party name",
+                C,
+                *_repeat(Data("3036", "Party name", "an..35", M), 5),
+                Data("3045", "Party name format, coded", "an..3"),
+            ),
+            _composite("C059", "Street", C, *_repeat(Data("3042", "Street and number/p.o. box", "an..35", M), 4)),
+            Data("3164", "City name", "an..35"),
+            Data("3229", "Country sub-entity identification", "an..9"),
+            Data("3251", "Postcode identification", "an..9"),
+            Data("3207", "Country, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "LOC",
+        "Place/location identification",
+        (
+            Data("3227", "Place/location qualifier", "an..3", M),
+            _composite(
+                "C517",
+                "Location identification",
+                C,
+                Data("3225", "Place/location identification", "an..25"),
+                *_code_source(),
+                Data("3224", "Place/location", "an..70"),
+            ),
+            _composite(
+                "C519",
+                "Related location one identification",
+                C,
+                Data("3223", "Related place/location one identification", "an..25"),
+                *_code_source(),
+                Data("3222", "Related place/location one", "an..70"),
+            ),
+            _composite(
+                "C553",
+                "Related location two identification",
+                C,
+                Data("3233", "Related place/location two identification", "an..25"),
+                *_code_source(),
+                Data("3232", "Related place/location two", "an..70"),
+            ),
+            Data("5479", "Relation, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "FII",
+        "Financial institution information",
+        (
+            Data("3035", "Party qualifier", "an..3", M),
+            _composite(
+                "C078",
+                "Account identification",
+                C,
+                Data("3194", "Account holder number", "an..35"),
+                *_repeat(Data("3192", "Account holder name", "an..35"), 2),
+                Data("6345", "Currency, coded", "an..3"),
+            ),
+            _composite(
+                "C088",
+                "Institution identification",
+                C,
+                Data("3433", "Institution name identification", "an..11"),
+                *_code_source(),
+                Data("3434", "Institution branch number", "an..17"),
+                *_code_source(),
+                Data("3432", "Institution name", "an..70"),
+                Data("3436", "Institution branch place", "an..70"),
+            ),
+            Data("3207", "Country, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "CTA",
+        "Contact information",
+        (
+            Data("3139", "Contact function, coded", "an..3"),
+            _composite(
+                "C056",
+                "Department or employee details",
+                C,
+                Data("3413", "Department or employee identification", "an..17"),
+                Data("3412", "Department or employee", "an..35"),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "COM",
+        "Communication contact",
+        (
+            _composite(
+                "C076",
+                "Communication contact",
+                M,
+                Data("3148", "Communication number", "an..512", M),
+                Data("3155", "Communication channel qualifier", "an..3", M),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "TAX",
+        "Duty/tax/fee details",
+        (
+            Data("5283", "Duty/tax/fee function qualifier", "an..3", M),
+            _composite(
+                "C241",
+                "Duty/tax/fee type",
+                C,
+                Data("5153", "Duty/tax/fee type, coded", "an..3"),
+                *_code_source(),
+                Data("5152", "Duty/tax/fee type", "an..35"),
+            ),
+            _composite(
+                "C533",
+                "Duty/tax/fee account detail",
+                C,
+                Data("5289", "Duty/tax/fee account identification", "an..6", M),
+                *_code_source(),
+            ),
+            Data("5286", "Duty/tax/fee assessment basis", "an..15"),
+            _composite(
+                "C243",
+                "Duty/tax/fee detail",
+                C,
+                Data("5279", "Duty/tax/fee rate identification", "an..7"),
+                *_code_source(),
+                Data("5278", "Duty/tax/fee rate", "an..17"),
+                Data("5273", "Duty/tax/fee rate basis identification", "an..12"),
+                *_code_source(),
+            ),
+            Data("5305", "Duty/tax/fee category, coded", "an..3"),
+            Data("3446", "Party tax identification number", "an..20"),
+        ),
+    ),
+    SegmentSpec("MOA", "Monetary amount", (C516,)),
+    SegmentSpec(
+        "CUX",
+        "Currencies",
+        (
+            C504,
+            C504,
+            Data("5402", "Rate of exchange", "n..12"),
+            Data("6341", "Currency market exchange, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "PCD",
+        "Percentage details",
+        (
+            _composite(
+                "C501",
+                "Percentage details",
+                M,
+                Data("5245", "Percentage qualifier", "an..3", M),
+                Data("5482", "Percentage", "n..10"),
+                Data("5249", "Percentage basis, coded", "an..3"),
+                *_code_source(),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "PAT",
+        "Payment terms basis",
+        (
+            Data("4279", "Payment terms type qualifier", "an..3", M),
+            _composite(
+                "C110",
+                "Payment terms",
+                C,
+                Data("4277", "Terms of payment identification", "an..17", M),
+                *_code_source(),
+                *_repeat(Data("4276", "Terms of payment", "an..35"), 2),
+            ),
+            _composite(
+                "C112",
+                "Terms/time information",
+                C,
+                Data("2475", "Payment time reference, coded", "an..3", M),
+                Data("2009", "Time relation, coded", "an..3"),
+                Data("2151", "Type of period, coded", "an..3"),
+                Data("2152", "Number of periods", "n..3"),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "TOD",
+        "Terms of delivery or transport",
+        (
+            Data("4055", "Terms of delivery or transport function, coded", "an..3"),
+            Data("4215", "Transport charges method of payment, coded", "an..3"),
+            _composite(
+                "C100",
+                "Terms of delivery or transport",
+                C,
+                Data("4053", "Terms of delivery or transport, coded", "an..3"),
+                *_code_source(),
+                *_repeat(Data("4052", "Terms of delivery or transport", "an..70"), 2),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "LIN",
+        "Line item",
+        (
+            Data("1082", "Line item number", "an..6"),
+            Data("1229", "Action request/notification, coded", "an..3"),
+            C212,
+            _composite(
+                "C829",
+                "Sub-line information",
+                C,
+                Data("5495", "Sub-line indicator, coded", "an..3"),
+                Data("1082", "Line item number", "an..6"),
+            ),
+            Data("1222", "Configuration level", "n..2"),
+            Data("7083", "Configuration, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "PIA",
+        "Additional product id",
+        (
+            Data("4347", "Product id. function qualifier", "an..3", M),
+            Composite(C212.id, C212.name, C212.components, M),
+            *(C212,) * 4,
+        ),
+    ),
+    SegmentSpec(
+        "QTY",
+        "Quantity",
+        (
+            _composite(
+                "C186",
+                "Quantity details",
+                M,
+                Data("6063", "Quantity qualifier", "an..3", M),
+                Data("6060", "Quantity", "n..15", M),
+                Data("6411", "Measure unit qualifier", "an..3"),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "PRI",
+        "Price details",
+        (
+            _composite(
+                "C509",
+                "Price information",
+                C,
+                Data("5125", "Price qualifier", "an..3", M),
+                Data("5118", "Price", "n..15"),
+                Data("5375", "Price type, coded", "an..3"),
+                Data("5387", "Price type qualifier", "an..3"),
+                Data("5284", "Unit price basis", "n..9"),
+                Data("6411", "Measure unit qualifier", "an..3"),
+            ),
+            Data("5213", "Sub-line price change, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec("UNS", "Section control", (Data("0081", "Section identification", "a1", M, codes("D", "S")),)),
+    SegmentSpec(
+        "CNT",
+        "Control total",
+        (
+            _composite(
+                "C270",
+                "Control",
+                M,
+                Data("6069", "Control qualifier", "an..3", M),
+                Data("6066", "Control value", "n..18", M),
+                Data("6411", "Measure unit qualifier", "an..3"),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "ALC",
+        "Allowance or charge",
+        (
+            Data("5463", "Allowance or charge qualifier", "an..3", M),
+            _composite(
+                "C552",
+                "Allowance/charge information",
+                C,
+                Data("1230", "Allowance or charge number", "an..35"),
+                Data("5189", "Charge/allowance description, coded", "an..3"),
+            ),
+            Data("4471", "Settlement, coded", "an..3"),
+            Data("1227", "Calculation sequence indicator, coded", "an..3"),
+            _composite(
+                "C214",
+                "Special services identification",
+                C,
+                Data("7161", "Special services, coded", "an..3"),
+                *_code_source(),
+                *_repeat(Data("7160", "Special service", "an..35"), 2),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "DOC",
+        "Document/message details",
+        (
+            Composite(C002.id, C002.name, C002.components, M),
+            _composite(
+                "C503",
+                "Document/message details",
+                C,
+                Data("1004", "Document/message number", "an..35"),
+                Data("1373", "Document/message status, coded", "an..3"),
+                Data("1366", "Document/message source", "an..35"),
+                Data("3453", "Language, coded", "an..3"),
+            ),
+            Data("3153", "Communication channel identifier, coded", "an..3"),
+            Data("1220", "Number of copies of document required", "n..2"),
+            Data("1218", "Number of originals of document required", "n..2"),
+        ),
+    ),
+    SegmentSpec(
+        "AJT",
+        "Adjustment details",
+        (Data("4465", "Adjustment reason, coded", "an..3", M), Data("1082", "Line item number", "an..6")),
+    ),
+    SegmentSpec(
+        "DLI",
+        "Document line identification",
+        (Data("1073", "Document line indicator, coded", "an..3", M), Data("1082", "Line item number", "an..6")),
+    ),
+    SegmentSpec(
+        "ERC",
+        "Application error information",
+        (
+            _composite(
+                "C901",
+                "Application error detail",
+                M,
+                Data("9321", "Application error identification", "an..8", M),
+                *_code_source(),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "AUT",
+        "Authentication result",
+        (Data("9280", "Validation result", "an..35", M), Data("9282", "Validation key identification", "an..35")),
+    ),
+)
+DIRECTORY = {spec.tag: spec for spec in _SEGMENTS}
+
+# Date/time formats the translation reads: 102 CCYYMMDD, 203 CCYYMMDDHHMM, 204 CCYYMMDDHHMMSS, 101 YYMMDD.
+DATE_FORMATS = codes("101", "102", "203", "204")
+
+
+def _dtm(mandatory: bool, repeats: int, *qualifiers: str) -> Use:
+    return Use("DTM", mandatory, repeats, codes={"1.1": codes(*qualifiers), "1.3": DATE_FORMATS}, required={"1.2"})
+
+
+def _parties(max_repeat: int, qualifiers: frozenset[str]) -> Group:
+    """SG: NAD-LOC-FII-SG(RFF-DTM)-SG(DOC-DTM)-SG(CTA-COM), as ORDERS's SG2 (REMADV's SG1 is a subset)."""
+    return Group(
+        "SG2",
+        C,
+        max_repeat,
+        (
+            Use("NAD", M, 1, codes={"1": qualifiers}),
+            Use("LOC", C, 25),
+            Use("FII", C, 5),
+            Group("SG3", C, 10, (Use("RFF", M, 1), Use("DTM", C, 5))),
+            Group("SG4", C, 5, (Use("DOC", M, 1), Use("DTM", C, 5))),
+            Group("SG5", C, 5, (Use("CTA", M, 1), Use("COM", C, 5))),
+        ),
+    )
+
+
+# ORDERS D.96A, heading / detail / summary as the standard orders them; groups Amazon has no use for (transport,
+# packaging, equipment, scheduling) are left out on purpose and would quarantine a message that carries them.
+ORDERS = MessageSpec(
+    "ORDERS",
+    "D",
+    "96A",
+    "UN",
+    (
+        # 220 order; message function 9 original, 5 replace, 1 cancel: Amazon's UK guide uses nothing else.
+        Use("BGM", M, 1, codes={"1.1": codes("220"), "3": codes("1", "5", "9")}, required={"1.1", "2", "3"}),
+        # 137 order date, 2 / 64 / 63 requested / earliest / latest delivery, 69 promised, 10 shipment.
+        _dtm(M, 35, "137", "2", "10", "63", "64", "69"),
+        Use("PAI", C, 1),
+        Use("ALI", C, 5),
+        Use("IMD", C, 1),
+        Use("FTX", C, 99),
+        Group("SG1", C, 10, (Use("RFF", M, 1, required={"1.2"}), Use("DTM", C, 5))),
+        _parties(99, codes("BY", "SU", "DP", "IV", "ST", "BT", "OB", "UC")),
+        Group("SG6", C, 5, (Use("TAX", M, 1), Use("MOA", C, 1), Use("LOC", C, 5))),
+        Group("SG7", C, 5, (Use("CUX", M, 1, required={"1"}), Use("PCD", C, 5), Use("DTM", C, 5))),
+        Group("SG8", C, 10, (Use("PAT", M, 1), Use("DTM", C, 5), Use("PCD", C, 1), Use("MOA", C, 1))),
+        Group("SG11", C, 5, (Use("TOD", M, 1), Use("LOC", C, 2))),
+        Group("SG18", C, 15, (Use("ALC", M, 1), Use("ALI", C, 5), Use("DTM", C, 5))),
+        Group(
+            "SG25",
+            C,
+            200_000,
+            (
+                Use("LIN", M, 1, required={"1"}),
+                Use("PIA", C, 25),
+                Use("IMD", C, 99),
+                Use("QTY", C, 10),
+                Use("PCD", C, 5),
+                Use("ALI", C, 5),
+                Use("DTM", C, 35),
+                Use("MOA", C, 10),
+                Use("FTX", C, 99),
+                Group("SG26", C, 25, (Use("PRI", M, 1, required={"1"}), Use("CUX", C, 1), Use("DTM", C, 5))),
+                Group("SG27", C, 10, (Use("RFF", M, 1), Use("DTM", C, 5))),
+                Group("SG31", C, 10, (Use("TAX", M, 1), Use("MOA", C, 1), Use("LOC", C, 5))),
+                Group(
+                    "SG32",
+                    C,
+                    999,
+                    (Use("NAD", M, 1), Use("LOC", C, 5), Group("SG33", C, 10, (Use("RFF", M, 1), Use("DTM", C, 5)))),
+                ),
+                Group("SG36", C, 15, (Use("ALC", M, 1), Use("ALI", C, 5), Use("DTM", C, 5))),
+            ),
+        ),
+        Use("UNS", M, 1, codes={"1": codes("S")}),
+        Use("MOA", C, 12),
+        # 1 total of quantities, 2 number of lines.
+        Use("CNT", C, 10, codes={"1.1": codes("1", "2")}),
+    ),
+    DIRECTORY,
+)
+
+# REMADV D.96A (EANCOM 1997 REMADV 002): remittance advice 481; MOA 9 amount due, 12 remitted, 52 discount,
+# 165 adjustment; DOC 380 invoice, 381 credit note, 383 debit note and EANCOM's 82 / 83 / 84 adjustments.
+REMADV = MessageSpec(
+    "REMADV",
+    "D",
+    "96A",
+    "UN",
+    (
+        Use("BGM", M, 1, codes={"1.1": codes("481"), "3": codes("9")}, required={"1.1", "2"}),
+        _dtm(M, 5, "137", "140", "171", "202", "209"),
+        Use("RFF", C, 5, required={"1.2"}),
+        Use("FII", C, 5),
+        Use("FTX", C, 5),
+        Use("PAI", C, 1),
+        Group(
+            "SG1",
+            C,
+            99,
+            (
+                Use("NAD", M, 1, codes={"1": codes("PR", "PE", "BY", "SU", "II", "IV", "PB", "RB")}),
+                Group("SG2", C, 5, (Use("CTA", M, 1), Use("COM", C, 5))),
+            ),
+        ),
+        Group("SG3", C, 5, (Use("CUX", M, 1, required={"1", "1.2"}), Use("DTM", C, 1))),
+        Group(
+            "SG4",
+            C,
+            9999,
+            (
+                Use(
+                    "DOC",
+                    M,
+                    1,
+                    codes={"1.1": codes("380", "381", "383", "82", "83", "84", "71", "325", "386", "389", "390")},
+                    required={"1.1", "2", "2.1"},
+                ),
+                Use("MOA", M, 5, codes={"1.1": codes("9", "12", "23", "52", "124", "165")}, required={"1.2"}),
+                Use("DTM", C, 5),
+                Use("RFF", C, 5, required={"1.2"}),
+                Use("NAD", C, 2),
+                Group("SG5", C, 5, (Use("CUX", M, 1), Use("DTM", C, 1))),
+                Group("SG6", C, 100, (Use("AJT", M, 1), Use("MOA", C, 1), Use("RFF", C, 1), Use("FTX", C, 5))),
+                Group(
+                    "SG8",
+                    C,
+                    9999,
+                    (
+                        Use("DLI", M, 1),
+                        Use("MOA", C, 5),
+                        Use("PIA", C, 5),
+                        Use("DTM", C, 5),
+                        Group("SG9", C, 5, (Use("CUX", M, 1), Use("DTM", C, 1))),
+                        Group("SG10", C, 10, (Use("AJT", M, 1), Use("MOA", C, 1), Use("RFF", C, 1), Use("FTX", C, 5))),
+                    ),
+                ),
+            ),
+        ),
+        Use("UNS", M, 1, codes={"1": codes("S")}),
+        Use("MOA", M, 5, codes={"1.1": codes("9", "12", "52", "165")}, required={"1.2"}),
+        Use("CNT", C, 1),
+        Group("SG11", C, 5, (Use("AUT", M, 1), Use("DTM", C, 1))),
+        Use("FTX", C, 5),
+    ),
+    DIRECTORY,
+)
+
+# APERAK D.96A: Amazon's application answer to a document we sent (its use by Amazon is unconfirmed).
+APERAK = MessageSpec(
+    "APERAK",
+    "D",
+    "96A",
+    "UN",
+    (
+        Use("BGM", M, 1),
+        Use("DTM", C, 9),
+        Use("FTX", C, 9),
+        Use("CNT", C, 9),
+        Group("SG1", C, 9, (Use("DOC", M, 1), Use("DTM", C, 99))),
+        Group("SG2", C, 9, (Use("RFF", M, 1, required={"1.2"}), Use("DTM", C, 9))),
+        Group("SG3", C, 9, (Use("NAD", M, 1), Use("CTA", C, 9), Use("COM", C, 9))),
+        Group(
+            "SG4",
+            C,
+            99_999,
+            (Use("ERC", M, 1), Use("FTX", C, 1), Group("SG5", C, 1, (Use("RFF", M, 1), Use("FTX", C, 9)))),
+        ),
+    ),
+    DIRECTORY,
+)
