@@ -134,6 +134,13 @@ def test_example_config_loads_with_concrete_values() -> None:
             edi_standard="EDIFACT",
             currency="GBP",
         ),
+        VendorCode(
+            code="HAFIX",
+            marketplace="UK",
+            sage_customer_account="AMA001",
+            edi_standard="X12",
+            currency="GBP",
+        ),
     )
     assert config.banks == BankSettings(clearing="AMZCLR", real="BARC01", in_transit="CIT01", use_in_transit=False)
     assert config.nominal == NominalSettings(suspense="9999", deductions_under_dispute="1150")
@@ -162,7 +169,10 @@ def test_example_config_explains_every_setting_with_a_comment() -> None:
     lines = EXAMPLE_CONFIG.read_text(encoding="utf-8").splitlines()
     settings = [n for n, line in enumerate(lines) if "=" in line and not line.lstrip().startswith("#")]
 
-    assert len(settings) == len(ALL_SETTINGS)
+    vendor_code_blocks = sum(1 for line in lines if line.strip() == "[[vendor_codes]]")
+    vendor_code_keys = sum(1 for setting in ALL_SETTINGS if setting.startswith("vendor_codes."))
+    # Every setting once, each vendor code block's keys once per block.
+    assert len(settings) == len(ALL_SETTINGS) + (vendor_code_blocks - 1) * vendor_code_keys
     for n in settings:
         assert lines[n - 1].lstrip().startswith("#"), f"no comment above line {n + 1}: {lines[n]}"
 
