@@ -302,12 +302,22 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
             summary = read_summary(client)
         click.echo("4. What Sage now holds, read back through the API:\n")
         click.echo(format_summary(summary))
-        click.echo("\n5. The full pass: configuration and Sage into the warehouse, dbt build, read snapshot")
-        locations = Locations.resolve(warehouse=str(folder / "avc2sage.duckdb"), sage_url=sage_url)
+        click.echo("\n5. The full pass: configuration, Amazon's inbox and Sage into the warehouse, dbt, snapshot")
+        locations = Locations.resolve(
+            warehouse=str(folder / "avc2sage.duckdb"),
+            sage_url=sage_url,
+            inbox=str(folder / "inbox"),
+            outbox=str(folder / "outbox"),
+        )
+        # Amazon's files as they would arrive; the sample keeps its own copy.
+        shutil.copytree(folder / "sample" / "inbox", locations.inbox)
         result = full_pass(
             locations, business_config(locations), "sandbox", progress=lambda line: click.echo(f"   {line}")
         )
-    click.echo(f"\n6. Stopped the sandbox. {len(manifest.anomalies)} planted anomalies in the manifest.\n")
+    click.echo(f"\n6. Stopped the sandbox. Planted anomalies in the manifest: {len(manifest.anomalies)}")
+    for anomaly in manifest.anomalies:
+        click.echo(f"   {anomaly.kind}: {anomaly.document_reference}")
+    click.echo("")
     click.echo("Rows per table:")
     for table, count in sorted(result.rows_per_table.items()):
         if not table.split(".")[1].startswith("_dlt"):

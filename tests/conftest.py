@@ -529,10 +529,11 @@ class SampleSandbox:
     root: str
     api_url: str
     manifest: Manifest
+    sample: Path  # the generated sample's folder (sage/, inbox/, manifest.json)
 
 
 @pytest.fixture(scope="session")
-def sample_vendor_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
+def sample_vendor_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest, Path]:
     """The small sample vendor generated and loaded through the API once per session (per xdist worker)."""
     work = tmp_path_factory.mktemp("sample_vendor")
     manifest = generate(seed=7, as_of=date.fromisoformat(TODAY), scale="small", out=work / "sample")
@@ -543,11 +544,11 @@ def sample_vendor_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ma
         BackOffice(root) as office,
     ):
         load(work / "sample", client, office)
-    return db_path, manifest
+    return db_path, manifest, work / "sample"
 
 
 @pytest.fixture
-def sample_sandbox(sample_vendor_db: tuple[Path, Manifest], tmp_path: Path) -> Iterator[SampleSandbox]:
-    db_path, manifest = sample_vendor_db
+def sample_sandbox(sample_vendor_db: tuple[Path, Manifest, Path], tmp_path: Path) -> Iterator[SampleSandbox]:
+    db_path, manifest, sample = sample_vendor_db
     with run_in_thread(copy_database(db_path, tmp_path)) as root:
-        yield SampleSandbox(root, api_url(root), manifest)
+        yield SampleSandbox(root, api_url(root), manifest, sample)

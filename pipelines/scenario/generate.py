@@ -1,4 +1,5 @@
-"""Write a scenario to disk: `out/sage/masters.json`, `out/sage/history.json` and `out/manifest.json`.
+"""Write a scenario to disk: `out/sage/masters.json`, `out/sage/history.json`, Amazon's files in `out/inbox/`
+and `out/manifest.json`.
 
 The same seed, as-of date and scale always give byte-identical files: every random draw comes from a
 `random.Random` seeded from the seed (one stream per part, so adding a part later leaves the others
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipelines.scenario.amazon_side import AmazonSide
 from pipelines.scenario.catalogue import build_catalogue
 from pipelines.scenario.formats import iso, write_event_stream, write_json
 from pipelines.scenario.manifest import Manifest
@@ -57,10 +59,20 @@ def generate(
 
     counts: Counter[str] = Counter({**_master_counts(masters), **dict.fromkeys(HISTORY_COUNTS, 0)})
     history = SageHistory(stream_rng(seed, "sage-history"), profile, size, catalogue, policies, demand, start, as_of)
+    amazon = AmazonSide(lambda part: stream_rng(seed, part), profile, size, catalogue, demand, as_of)
     header = {"as_of": iso(as_of), "days": size.history_days}
-    write_event_stream(out / HISTORY_FILE, header, _counted(history.events(), counts, profile))
+    write_event_stream(out / HISTORY_FILE, header, amazon.observe(_counted(history.events(), counts, profile)))
+    inbox = amazon.write(out)
+    counts.update(inbox.counts)
 
-    manifest = Manifest(seed=seed, as_of=as_of, scale=size.name, counts=dict(sorted(counts.items())))
+    manifest = Manifest(
+        seed=seed,
+        as_of=as_of,
+        scale=size.name,
+        counts=dict(sorted(counts.items())),
+        anomalies=inbox.anomalies,
+        events=inbox.events,
+    )
     manifest.write(out / MANIFEST_FILE)
     return manifest
 

@@ -1,7 +1,8 @@
 """What a generated scenario contains: its inputs, entity counts and the anomalies planted in it.
 
 Anomalies use the exceptions contract's terms (kind + document reference), so a test can check that every
-planted anomaly surfaces in `marts.exceptions` and nothing else does.
+planted anomaly surfaces in `marts.exceptions` and nothing else does. Events are planted situations that are
+not exceptions (a PO re-sent with a change, or unchanged): informational, each a small dict with a `kind`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from pipelines.scenario.formats import write_json
 
 # Bump whenever the generated files change for the same inputs: outputs are compared across runs by hash.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Manifest:
     scale: str
     counts: dict[str, int] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
+    events: list[dict[str, str]] = field(default_factory=list)
     generator_version: str = GENERATOR_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -45,6 +47,7 @@ class Manifest:
             "generator_version": self.generator_version,
             "counts": dict(self.counts),
             "anomalies": [anomaly.to_json() for anomaly in self.anomalies],
+            "events": [dict(event) for event in self.events],
         }
 
     def write(self, path: Path) -> None:
@@ -59,5 +62,6 @@ class Manifest:
             scale=data["scale"],
             counts=data["counts"],
             anomalies=[Anomaly(**anomaly) for anomaly in data["anomalies"]],
+            events=data.get("events", []),  # manifests of generator version 1 have none
             generator_version=data["generator_version"],
         )

@@ -14,7 +14,9 @@ class VendorProfile:
     company_name: str
     brand: str
     sku_prefix: str
-    vendor_code: str
+    vendor_code: str  # exchanges EDIFACT; the vendor code Sage's company record names
+    x12_vendor_code: str  # the second Amazon UK vendor code, exchanging X12
+    x12_interchange_id: str  # our ISA08 / GS03 on X12 from Amazon
     marketplace: str
     gs1_company_prefix: str
     amazon_customer_reference: str
@@ -29,6 +31,8 @@ HARTLEY_AND_FINCH = VendorProfile(
     brand="Hartley & Finch",
     sku_prefix="HF",
     vendor_code="HAFIN",
+    x12_vendor_code="HAFIX",
+    x12_interchange_id="HARTLEYFINCH",
     marketplace="Amazon.co.uk",
     gs1_company_prefix="5060123",
     amazon_customer_reference="AMA001",

@@ -10,7 +10,8 @@ class Scale:
     """The size of one generated vendor.
 
     `amazon_orders` and `trade_orders` are totals over the history; lines per order are means (each order
-    draws its own, capped by the number of active products).
+    draws its own, capped by the number of active products). Amazon pays `amazon_payment_terms_days` after
+    the invoice date: a history shorter than the terms would hold no payment at all, so short scales shorten them.
     """
 
     name: str
@@ -20,6 +21,7 @@ class Scale:
     amazon_lines_per_order: int
     trade_orders: int
     trade_lines_per_order: int
+    amazon_payment_terms_days: int = 60
 
     def __post_init__(self) -> None:
         if self.products < 10:
@@ -38,6 +40,7 @@ SCALES: dict[str, Scale] = {
         amazon_lines_per_order=6,
         trade_orders=12,
         trade_lines_per_order=4,
+        amazon_payment_terms_days=30,
     ),
     # A year of a big vendor: ~6,000 Amazon POs, ~250,000 order lines, for benchmarks.
     "large": Scale(

@@ -109,7 +109,8 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     snapshot open: the exception opens, then resolves and stays in history; reloading adds no rows."""
     broken = config_file(tmp_path, "broken.toml", **{'real = "BARC01"': 'real = "NOBANK1"'})
     first = locations(tmp_path, sample_sandbox.api_url, broken)
-    first.inbox.mkdir()
+    # Amazon's inbox: the sample vendor's files (two vendor codes, planted anomalies) and the public samples.
+    shutil.copytree(sample_sandbox.sample / "inbox", first.inbox)
     for sample in AMAZON_SAMPLES.glob("*.edi"):
         shutil.copy(sample, first.inbox / sample.name)
     summary = full_pass(first, load_business_config(broken), "sandbox", trigger="manual")
@@ -143,31 +144,45 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     assert (status, reference) == ("open", "banks.real")
     assert "NOBANK1" in message
     open_exceptions = query(warehouse, "select kind, document_reference from marts.exceptions where status = 'open'")
-    assert sorted(open_exceptions) == [
+    planted = {(anomaly.kind, anomaly.document_reference) for anomaly in sample_sandbox.manifest.anomalies}
+    assert len(planted) == 2
+    assert set(open_exceptions) == planted | {
         ("config_bank_missing", "banks.real"),
         ("inbound_file_quarantined", "amzdf810_stedi_starterkit_spec.edi"),
-    ]
+    }, "exactly the planted anomalies, the public sample's known defect and the broken configuration"
     # The Amazon inbox: every sample registered; their POs in staging whatever the syntax; a 997 or CONTRL
     # for every interchange in the outbox audit; files filed away.
-    outcomes = dict(query(warehouse, "select file_name, outcome from raw_amazon.inbound_files"))
+    outcomes = dict(
+        query(warehouse, "select file_name, outcome from raw_amazon.inbound_files where file_name like 'amz%'")
+    )
     assert outcomes == {
         "amz850_predi_1PCPDX1U.edi": "loaded",
         "amz850_predi_guide_L8266355.edi": "loaded",
         "amzeu_orders_d96a_vscode_edi_support.edi": "loaded",
         "amzdf810_stedi_starterkit_spec.edi": "quarantined",
     }
-    assert sorted(query(warehouse, "select po_number, source_format from staging.stg_amazon__purchase_orders")) == [
-        ("1AA1TEST", "EDIFACT"),
-        ("1PCPDX1U", "X12"),
-        ("L8266355", "X12"),
-    ]
-    assert sorted(query(warehouse, "select document_type, standard from audit.outbound_documents")) == [
-        ("997", "X12"),
-        ("997", "X12"),
-        ("997", "X12"),
-        ("CONTRL", "EDIFACT"),
-    ]
-    assert sorted(path.name for path in first.inbox.iterdir()) == ["processed", "quarantine"]
+    public = query(
+        warehouse,
+        "select po_number, source_format from staging.stg_amazon__purchase_orders where source_file like 'amz%'",
+    )
+    assert sorted(public) == [("1AA1TEST", "EDIFACT"), ("1PCPDX1U", "X12"), ("L8266355", "X12")]
+    sage_orders = {
+        po
+        for (po,) in query(
+            warehouse, "select customer_document_no from raw_sage200.sop_orders where customer__reference = 'AMA001'"
+        )
+    }
+    amazon_orders = {po for (po,) in query(warehouse, "select po_number from staging.stg_amazon__purchase_orders")}
+    assert sage_orders and sage_orders <= amazon_orders, "every Amazon order in Sage arrived as an Amazon PO"
+    interchanges = query(
+        warehouse,
+        "select count(*) from raw_amazon.inbound_files where format in ('X12', 'EDIFACT') and sets_total > 0",
+    )[0][0]
+    acknowledged = query(warehouse, "select count(distinct related_inbound) from audit.outbound_documents")[0][0]
+    assert acknowledged == interchanges, "a 997 or CONTRL for every X12 and EDIFACT interchange read"
+    waiting = [path for path in first.inbox.rglob("*") if path.is_file() and path.relative_to(first.inbox).parts[0]
+               not in ("processed", "quarantine")]  # fmt: skip
+    assert waiting == [], "every file was filed away"
     raw_amazon_before = amazon_counts(warehouse)
 
     jobs = query(warehouse, "select job, status from audit.runs order by started_at")
@@ -181,7 +196,7 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     [(rows_json,)] = query(warehouse, "select rows_per_table from audit.runs where job = 'run'")
     assert '"raw_sage200.customers": 4' in rows_json
     assert summary.snapshot == snapshot_path(warehouse)
-    assert query(summary.snapshot, "select count(*) from marts.exceptions") == [(2,)]
+    assert query(summary.snapshot, "select count(*) from marts.exceptions") == [(len(open_exceptions),)]
 
     reader = subprocess.Popen(
         [sys.executable, "-c", HOLD_SNAPSHOT, str(summary.snapshot)],
@@ -202,10 +217,9 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
         warehouse, f"select status, resolved_at from marts.exceptions where exception_id = '{exception_id}'"
     )
     assert status == "resolved" and resolved_at is not None
-    assert sorted(query(snapshot_path(warehouse), "select kind, status from marts.exceptions")) == [
-        ("config_bank_missing", "resolved"),
-        ("inbound_file_quarantined", "open"),
-    ]
+    assert set(query(snapshot_path(warehouse), "select kind, document_reference, status from marts.exceptions")) == {
+        (kind, reference, "resolved" if kind.startswith("config_") else "open") for kind, reference in open_exceptions
+    }
     assert query(warehouse, "select count(*) from audit.runs where job = 'run'") == [(2,)]
 
     for statement in documented_queries():
@@ -228,7 +242,6 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     [(error,)] = query(warehouse, "select arg_max(error, started_at) from audit.runs where job = 'sage_load'")
     assert "500" in error
     assert raw_counts(warehouse) == counts
-    assert sorted(query(snapshot_path(warehouse), "select kind, status from marts.exceptions")) == [
-        ("config_bank_missing", "resolved"),
-        ("inbound_file_quarantined", "open"),
-    ]
+    assert set(query(snapshot_path(warehouse), "select kind, document_reference, status from marts.exceptions")) == {
+        (kind, reference, "resolved" if kind.startswith("config_") else "open") for kind, reference in open_exceptions
+    }

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from pipelines.amazon.documents import RemittancePayment
+from pipelines.amazon.remittance_export import read_remittance_export
 from pipelines.sage200.client import SageApiError, SageClient
 from pipelines.scenario.formats import read_event_stream
 from pipelines.scenario.generate import HISTORY_FILE, generate
@@ -96,6 +98,29 @@ def test_amazon_balance_is_the_sum_of_its_invoices(loaded: LoadSummary, sandbox:
     )
     assert invoices
     assert Decimal(str(amazon["balance"])) == sum(Decimal(str(i["document_gross_value"])) for i in invoices)
+
+
+def test_remittances_pay_the_invoices_sage_posted(
+    loaded: LoadSummary, scenario: tuple[Path, Manifest], sandbox: tuple[SageClient, Any]
+) -> None:
+    """The generator knows the sandbox's invoice numbers in advance: number, PO and gross must all agree."""
+    client, _ = sandbox
+    posted = {
+        i["reference"]: (i["second_reference"], Decimal(str(i["document_gross_value"])))
+        for i in client.get_all("sales_posted_transactions", {"$filter": f"trader_transaction_type eq '{INVOICE}'"})
+    }
+    paid = {}
+    for export in sorted((scenario[0] / "inbox").glob("*/REMITTANCE_*.csv")):
+        parsed = read_remittance_export(export.read_bytes(), export.name, date_order="DMY")
+        for result in parsed.sets:
+            assert isinstance(result.document, RemittancePayment)
+            paid |= {
+                line.invoice_number: (line.po_number, line.gross_amount)
+                for line in result.document.lines
+                if line.description == "Invoice"
+            }
+    assert paid
+    assert {number: posted[number] for number in paid} == paid
 
 
 def test_the_month_before_as_of_is_closed(loaded: LoadSummary, sandbox: tuple[SageClient, Any]) -> None:

@@ -312,11 +312,13 @@ _COMPARISONS = {
     # IS / IS NOT are SQLite's null-safe equality, matching OData's "null eq null" is true.
     "eq": "{left} IS {right}",
     "ne": "{left} IS NOT {right}",
-    # OData makes an ordering comparison with null false rather than unknown, so `not` must see 0.
-    "gt": "COALESCE({left} > {right}, 0)",
-    "ge": "COALESCE({left} >= {right}, 0)",
-    "lt": "COALESCE({left} < {right}, 0)",
-    "le": "COALESCE({left} <= {right}, 0)",
+    # OData makes an ordering comparison with null false rather than unknown, so `not` must see 0. Written as
+    # a conjunction rather than COALESCE(...) so SQLite can still use an index for the comparison (keyset
+    # paging over a year of rows depends on it).
+    "gt": "({left} > {right} AND {left} IS NOT NULL AND {right} IS NOT NULL)",
+    "ge": "({left} >= {right} AND {left} IS NOT NULL AND {right} IS NOT NULL)",
+    "lt": "({left} < {right} AND {left} IS NOT NULL AND {right} IS NOT NULL)",
+    "le": "({left} <= {right} AND {left} IS NOT NULL AND {right} IS NOT NULL)",
 }
 _KEYWORD_LITERALS = {
     "true": (True, _Kind.BOOLEAN),
@@ -497,8 +499,12 @@ def _join(operator: str, terms: list[_Sql]) -> _Sql:
 def _compare(operator: str, left: _Operand, right: _Operand) -> _Sql:
     left_sql = _operand_sql(left, right)
     right_sql = _operand_sql(right, left)
-    text = _COMPARISONS[operator].format(left=left_sql.text, right=right_sql.text)
-    return _Sql(text, left_sql.params + right_sql.params)
+    template = _COMPARISONS[operator]
+    text = template.format(left=left_sql.text, right=right_sql.text)
+    # An operand may appear more than once in the template; its parameters go in once per appearance.
+    order = re.findall(r"\{(left|right)\}", template)
+    params = tuple(param for side in order for param in (left_sql if side == "left" else right_sql).params)
+    return _Sql(text, params)
 
 
 def _operand_sql(operand: _Operand, other: _Operand | None) -> _Sql:

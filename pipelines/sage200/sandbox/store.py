@@ -58,7 +58,12 @@ INDEXES = {
     "sop_orders": ("document_no", "customer_id"),
     "sales_posted_transactions": ("customer_id", "reference"),
     "bank_posted_transactions": ("bank_id",),
-    "sop_order_despatch_line_views": ("sop_order_id",),
+    "sop_order_despatch_line_views": ("sop_order_id", "sop_despatch_line_id"),
+    # Views have no id: clients page them by their own key.
+    "sop_order_despatch_views": ("sop_despatch_id",),
+    "sop_order_return_invoice_credit_views": ("sop_order_return_id",),
+    "sop_order_return_line_invoice_credit_views": ("sop_invoice_credit_id",),
+    "financial_year_period_views": ("accounting_period_id",),
 }
 RESOURCE_NAME = re.compile(r"[a-z_]+")
 
@@ -71,6 +76,19 @@ def resource_is(resource: str) -> str:
     if not RESOURCE_NAME.fullmatch(resource):
         raise ValueError(f"not a resource name: {resource!r}")
     return f"resource = '{resource}'"
+
+
+ORDERED_BY_FIELD = re.compile(r"json_extract\(body, '\$\.(\w+)'\) ASC")
+
+
+def index_hint(resource: str, order_sql: str) -> str:
+    """Page in the order of an indexed field by that field's index. Without statistics SQLite prefers the
+    primary key and sorts every row of the resource for every page, which keyset paging a year of view rows
+    (no id, ordered by their own key) cannot afford."""
+    ordered = ORDERED_BY_FIELD.match(order_sql)
+    if ordered and ordered.group(1) in INDEXES.get(resource, ()):
+        return f"indexed by {resource}_by_{ordered.group(1)} "
+    return ""
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -187,7 +205,8 @@ class Store:
             where.append(f"json_extract(body, '$.{field}') = ?")
             params.append(value)
         sql = (
-            f"select body from records where {resource_is(resource)} and {' and '.join(where)} "
+            f"select body from records {index_hint(resource, query.order_sql)}"
+            f"where {resource_is(resource)} and {' and '.join(where)} "
             f"order by {query.order_sql} limit ? offset ?"
         )
         rows = self._db.execute(sql, (*params, query.top, query.skip))
