@@ -146,16 +146,22 @@ def classify(files: list[InboundFile], seen: set[str], config: BusinessConfig) -
         if file.sha256 in seen:
             yield FileOutcome(file, "duplicate", duplicate_of=file.sha256)
             continue
-        seen.add(file.sha256)
-        if file.size_bytes > MAX_FILE_BYTES:
-            yield FileOutcome(file, "quarantined", error=f"larger than {MAX_FILE_BYTES:,} bytes", position="file")
-            continue
-        try:
-            file_format, parsed = parse(file, file.path.read_bytes(), config)
-        except FileRejected as rejected:
-            yield FileOutcome(file, "quarantined", error=rejected.reason, position=rejected.position)
-            continue
-        yield outcome_of(file, file_format, parsed)
+        outcome = classify_one(file, config)
+        # A quarantined file is not "processed": the same bytes put back (e.g. into their vendor code's
+        # folder, as the quarantine reason asks) are read again rather than dismissed as a duplicate.
+        if outcome.outcome != "quarantined":
+            seen.add(file.sha256)
+        yield outcome
+
+
+def classify_one(file: InboundFile, config: BusinessConfig) -> FileOutcome:
+    if file.size_bytes > MAX_FILE_BYTES:
+        return FileOutcome(file, "quarantined", error=f"larger than {MAX_FILE_BYTES:,} bytes", position="file")
+    try:
+        file_format, parsed = parse(file, file.path.read_bytes(), config)
+    except FileRejected as rejected:
+        return FileOutcome(file, "quarantined", error=rejected.reason, position=rejected.position)
+    return outcome_of(file, file_format, parsed)
 
 
 def outcome_of(file: InboundFile, file_format: Format, parsed: ParsedFile) -> FileOutcome:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 class IngestSummary:
     outcomes: list[FileOutcome] = field(default_factory=list)
     acknowledgements: list[OutboundDocument] = field(default_factory=list)
+    unacknowledged: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """One line per file, as `avc2sage ingest` prints them."""
@@ -47,7 +48,11 @@ def ingest(locations: Locations, config: BusinessConfig, pipelines_dir: Path) ->
     source.run(locations.inbox, config, locations.warehouse, pipelines_dir, summary.outcomes)
     outbox = Outbox(locations.outbox, locations.warehouse)
     for outcome in summary.outcomes:
-        summary.acknowledgements += acknowledge(outcome, outbox)
+        try:
+            summary.acknowledgements += acknowledge(outcome, outbox)
+        except Exception:  # one file's acknowledgement must not hold up the others; the log names it
+            log.exception("no acknowledgement could be written for %s", outcome.file.name)
+            summary.unacknowledged.append(outcome.file.name)
         file_away(outcome, locations.inbox)
     return summary
 

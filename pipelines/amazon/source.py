@@ -94,14 +94,16 @@ def purchase_order_rows(
         "line_count": len(order.lines),
     }
     lines, identifiers = [], []
-    for line in order.lines:
+    # Lines are keyed by their position: Amazon's line ids are usually unique, but nothing stops a PO from
+    # repeating one, and a repeated key would silently merge two lines into one.
+    for line_number, line in enumerate(order.lines, start=1):
         lines.append(
             {name: plain(value) for name, value in asdict(line).items() if name != "identifiers"}
-            | {"po_number": order.po_number, "content_sha256": key}
+            | {"po_number": order.po_number, "content_sha256": key, "line_number": line_number}
         )
         identifiers += [
-            {"po_number": order.po_number, "content_sha256": key, "line_id": line.line_id, "position": n,
-             "qualifier": identifier.qualifier, "value": identifier.value}
+            {"po_number": order.po_number, "content_sha256": key, "line_number": line_number,
+             "line_id": line.line_id, "position": n, "qualifier": identifier.qualifier, "value": identifier.value}
             for n, identifier in enumerate(line.identifiers)
         ]  # fmt: skip
     return header, lines, identifiers
@@ -126,9 +128,12 @@ def remittance_rows(
     return header, lines
 
 
-def acknowledgement_row(outcome: FileOutcome, result: SetResult, ack: InboundAcknowledgement) -> dict[str, Any]:
+def acknowledgement_row(
+    outcome: FileOutcome, result: SetResult, ack: InboundAcknowledgement, index: int
+) -> dict[str, Any]:
     return {
         "file_sha256": outcome.file.sha256,
+        "ack_index": index,
         "control_number": result.control_number,
         "kind": ack.kind,
         "acknowledged_control_number": ack.acknowledged_control_number,
@@ -144,13 +149,14 @@ def rows_of(outcome: FileOutcome, known_documents: set[str]) -> Iterator[tuple[s
     yield "inbound_files", file_row(outcome)
     if outcome.parsed is None:
         return
-    for result in outcome.parsed.sets:
+    # One 997/824 answers several of our documents: each answer is its own row, numbered within the file.
+    for index, result in enumerate(outcome.parsed.sets):
         document = result.document
         if document is None:
             yield "inbound_sets", set_row(outcome, result, "quarantined")
         elif isinstance(document, InboundAcknowledgement):
             yield "inbound_sets", set_row(outcome, result, "loaded")
-            yield "inbound_acknowledgements", acknowledgement_row(outcome, result, document)
+            yield "inbound_acknowledgements", acknowledgement_row(outcome, result, document, index)
         else:
             key = content_key(document)
             if key in known_documents:
@@ -191,12 +197,13 @@ TABLES: dict[str, dict[str, str]] = {
         "source_format": TEXT, "source_file": TEXT, "received_at": TIMESTAMP, "vendor_code": TEXT, "line_count": BIGINT,
     },
     "purchase_order_lines": {
-        "po_number": TEXT, "content_sha256": TEXT, "line_id": TEXT, "quantity": "quantity", "unit_of_measure": TEXT,
+        "po_number": TEXT, "content_sha256": TEXT, "line_number": BIGINT, "line_id": TEXT, "quantity": "quantity",
+        "unit_of_measure": TEXT,
         "unit_size": "quantity", "unit_price": MONEY, "price_basis": TEXT,
     },
     "purchase_order_line_identifiers": {
-        "po_number": TEXT, "content_sha256": TEXT, "line_id": TEXT, "position": BIGINT, "qualifier": TEXT,
-        "value": TEXT,
+        "po_number": TEXT, "content_sha256": TEXT, "line_number": BIGINT, "line_id": TEXT, "position": BIGINT,
+        "qualifier": TEXT, "value": TEXT,
     },
     "remittance_payments": {
         "payment_number": TEXT, "content_sha256": TEXT, "payment_date": DATE, "currency": TEXT, "amount": MONEY,
@@ -210,7 +217,8 @@ TABLES: dict[str, dict[str, str]] = {
         "original_invoice_number": TEXT,
     },
     "inbound_acknowledgements": {
-        "file_sha256": TEXT, "control_number": TEXT, "kind": TEXT, "acknowledged_control_number": TEXT,
+        "file_sha256": TEXT, "ack_index": BIGINT, "control_number": TEXT, "kind": TEXT,
+        "acknowledged_control_number": TEXT,
         "acknowledged_document_type": TEXT, "status": TEXT, "errors": TEXT, "received_at": TIMESTAMP,
     },
 }  # fmt: skip
@@ -219,11 +227,11 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "inbound_files": ("sha256", "file_name", "processed_at"),
     "inbound_sets": ("file_sha256", "control_number", "document_type"),
     "purchase_orders": ("po_number", "content_sha256"),
-    "purchase_order_lines": ("po_number", "content_sha256", "line_id"),
-    "purchase_order_line_identifiers": ("po_number", "content_sha256", "line_id", "position"),
+    "purchase_order_lines": ("po_number", "content_sha256", "line_number"),
+    "purchase_order_line_identifiers": ("po_number", "content_sha256", "line_number", "position"),
     "remittance_payments": ("payment_number", "content_sha256"),
     "remittance_lines": ("payment_number", "content_sha256", "line_number"),
-    "inbound_acknowledgements": ("file_sha256", "control_number"),
+    "inbound_acknowledgements": ("file_sha256", "ack_index"),
 }
 
 

@@ -299,11 +299,19 @@ def _file_name(
     interchange = next((control_numbers[key] for key in INTERCHANGE_KEYS if control_numbers.get(key)), None)
     if interchange is None:
         interchange = next(iter(control_numbers.values()), None) or document_id.replace("-", "")[:12]
-    parts = (standard, document_type, partner, interchange, written_at.strftime("%Y%m%d%H%M%S"))
+    parts = (standard, document_type, partner_part(partner), interchange, written_at.strftime("%Y%m%d%H%M%S"))
     suffix = re.sub(r"[^A-Za-z0-9]", "", extension)
     if not suffix:
         raise ValueError(f"file extension {extension!r} has no letters or digits")
     return "_".join(_sanitise(str(part)) for part in parts) + f".{suffix}"
+
+
+def partner_part(partner: str) -> str:
+    """The partner as a file-name part. Control numbers are counted per raw partner id, so two ids that
+    sanitise alike (AMAZON.EU, AMAZON-EU) would collide: such a name carries a short hash of the raw id."""
+    if _sanitise(partner) == partner:
+        return partner
+    return f"{_sanitise(partner)}-{hashlib.sha256(partner.encode()).hexdigest()[:6]}"
 
 
 def _sanitise(part: str) -> str:

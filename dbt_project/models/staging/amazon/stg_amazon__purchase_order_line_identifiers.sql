@@ -7,6 +7,7 @@ source as (
 renamed as (
     select
         po_number || ':' || content_sha256 as purchase_order_version_id,
+        line_number,
         line_id,
         position as identifier_position,
         qualifier as identifier_qualifier,

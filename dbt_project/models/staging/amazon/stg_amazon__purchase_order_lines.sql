@@ -9,6 +9,7 @@ renamed as (
         po_number || ':' || content_sha256 as purchase_order_version_id,
         po_number,
         content_sha256,
+        line_number,
         line_id,
         cast(quantity as decimal(18, 5)) as ordered_quantity,
         unit_of_measure,
