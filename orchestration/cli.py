@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -260,12 +261,21 @@ def business_config(locations: Locations) -> BusinessConfig:
 @click.option("--scale", type=click.Choice(["small", "large"]), default="large", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench/results.json"), show_default=True)
 @click.option("--cache", type=click.Path(path_type=Path), default=Path("data/generated/bench"), show_default=True)
-def bench(scale: str, out: Path, cache: Path) -> None:
+@click.option("--part", type=click.Choice(["all", "sage", "edi"]), default="all", show_default=True)
+def bench(scale: str, out: Path, cache: Path, part: str) -> None:
     """Time and peak memory per stage on a year of a large vendor, beside a floor measured in the same run."""
-    from pipelines.bench import format_results, run_bench
+    from pipelines.bench import format_results, run_bench, write_results
+    from pipelines.bench_edi import run_edi_bench
 
-    click.echo(f"Preparing the {scale} sample in a sandbox (cached in {cache}) and measuring ...")
-    results = run_bench(out, cache, scale)
+    results = []
+    if part in {"all", "sage"}:
+        click.echo(f"Sage stages: preparing the {scale} sample in a sandbox (cached in {cache}) and measuring ...")
+        results += run_bench(cache, scale)
+    if part in {"all", "edi"}:
+        click.echo("Amazon EDI stages: a synthetic inbox of 2,000 X12 and 2,000 EDIFACT purchase orders ...")
+        with tempfile.TemporaryDirectory() as work:
+            results += run_edi_bench(Path(work))
+    write_results(out, scale, results)
     click.echo(format_results(results))
     click.echo(f"\nWritten to {out}")
 

@@ -143,11 +143,12 @@ def raw_row_count(warehouse: str, schema: str) -> int:
         return sum(con.execute(f'select count(*) from {schema}."{name}"').fetchone()[0] for (name,) in tables)
 
 
-def run_bench(out: Path, cache: Path, scale: str = "large") -> list[Measurement]:
+def run_bench(cache: Path, scale: str = "large") -> list[Measurement]:
+    """The Sage stages: load (floor, dlt) and transform (floor, dbt) on the cached sample sandbox."""
     sandbox_db = prepared_sandbox(cache, scale)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        results = [
+        return [
             measured(
                 "sage load, floor (HTTP + DuckDB read_json)",
                 floor_stage,
@@ -161,19 +162,13 @@ def run_bench(out: Path, cache: Path, scale: str = "large") -> list[Measurement]
             measured("transform floor (copy every raw table)", copy_floor_stage, str(work / "dlt.duckdb")),
             measured("dbt build (staging, exceptions, tests)", dbt_stage, str(work / "dlt.duckdb")),
         ]
+
+
+def write_results(out: Path, scale: str, results: list[Measurement]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "scale": scale,
-                "seed": BENCH_SEED,
-                "as_of": str(BENCH_AS_OF),
-                "stages": [asdict(r) | {"rows_per_second": r.rows_per_second} for r in results],
-            },
-            indent=2,
-        )
-    )
-    return results
+    stages = [asdict(result) | {"rows_per_second": result.rows_per_second} for result in results]
+    document = {"scale": scale, "seed": BENCH_SEED, "as_of": str(BENCH_AS_OF), "stages": stages}
+    out.write_text(json.dumps(document, indent=2))
 
 
 def format_results(results: list[Measurement]) -> str:
