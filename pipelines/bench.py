@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import app
+from pipelines.amazon import source as amazon
 from pipelines.sage200.client import SageClient
 from pipelines.sage200.sandbox.backoffice import BackOffice
 from pipelines.sage200.sandbox.server import api_url, run_in_thread
@@ -111,9 +112,13 @@ def floor_stage(sandbox_db: str, warehouse: str, scratch: str) -> int:
 
 
 def dbt_stage(warehouse: str) -> int:
-    """The configuration row, the audit schema, then `dbt build` over the loaded raw tables."""
+    """The configuration, an (empty) Amazon inbox and the audit schema, then `dbt build` over the raw tables."""
     path = Path(warehouse)
-    app.run(load_business_config(EXAMPLE_CONFIG), EXAMPLE_CONFIG, path, path.parent / "app-dlt")
+    config = load_business_config(EXAMPLE_CONFIG)
+    app.run(config, EXAMPLE_CONFIG, path, path.parent / "app-dlt")
+    empty_inbox = path.parent / "empty-inbox"
+    empty_inbox.mkdir(exist_ok=True)
+    amazon.run(empty_inbox, config, path, path.parent / "amazon-dlt")
     with duckdb.connect(warehouse) as con:
         ensure_audit_schema(con)
     run_dbt("build", path)
