@@ -17,7 +17,8 @@ from pipelines.sage200.sandbox.errors import BadRequest, SandboxError
 from pipelines.sage200.sandbox.store import Store
 
 SANDBOX_CLIENT_ID = "avc2sage-sandbox"
-SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
+# Public, fixed values of the local stand-in: not a credential for any real Sage ID tenant.
+SANDBOX_CLIENT_SECRET = "sandbox"
 DEFAULT_LIFETIME_SECONDS = 3600
 
 

@@ -249,22 +249,3 @@ class Store:
             ":value, :source, :transaction_type, :reference, :narrative)",
             {**entry, "value": str(entry["value"])},
         )
-
-    def nominal_entries(self, nominal_code_id: int | None = None) -> list[dict[str, Any]]:
-        sql = "select * from nominal_entries"
-        params: tuple = ()
-        if nominal_code_id is not None:
-            sql += " where nominal_code_id = ?"
-            params = (nominal_code_id,)
-        cursor = self._db.execute(sql + " order by id", params)
-        columns = [column[0] for column in cursor.description]
-        return [{**dict(zip(columns, row, strict=True))} for row in cursor]
-
-    def nominal_totals(self) -> dict[int, tuple[Decimal, Decimal]]:
-        """Debit and credit totals per nominal code, summed exactly in Decimal."""
-        totals: dict[int, tuple[Decimal, Decimal]] = {}
-        for code_id, value in self._db.execute("select nominal_code_id, value from nominal_entries"):
-            debit, credit = totals.get(code_id, (Decimal(0), Decimal(0)))
-            amount = Decimal(value)
-            totals[code_id] = (debit + amount, credit) if amount > 0 else (debit, credit - amount)
-        return totals
