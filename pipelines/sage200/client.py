@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -102,6 +103,11 @@ def _decimal_token(value: object) -> object:
             raise ValueError(f"{value} is not a JSON number")
         return f"{_DECIMAL_MARK}{value}{_DECIMAL_MARK}"
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def sage_date(day: date) -> str:
+    """A business date as Sage's date-time fields take it: midnight, UTC."""
+    return f"{day.isoformat()}T00:00:00Z"
 
 
 def loads(text: str | bytes) -> Any:

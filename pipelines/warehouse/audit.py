@@ -73,9 +73,80 @@ class RunRecord:
     error: str | None = None
 
 
+POSTING_STATUSES = ("attempting", "posted", "found", "failed", "unknown")
+
+# Every call that writes to Sage, and what became of it: one row per step, never updated. A key's latest row
+# is its state; `attempting` without a later row is a call whose answer was lost (crash or timeout).
+SAGE_POSTINGS_DDL = f"""
+create table if not exists audit.sage_postings (
+    posting_id varchar primary key,
+    posting_key varchar not null,
+    resource varchar not null,
+    source_version varchar,
+    request_sha256 varchar not null,
+    status varchar not null check (status in ({_sql_list(POSTING_STATUSES)})),
+    sage_id bigint,
+    sage_reference varchar,
+    message varchar,
+    run_id varchar,
+    recorded_at timestamptz not null
+);
+"""
+
+# What was decided for each line of a PO version (before its Sage order), and each acknowledgement sent from
+# such a decision. The order and the acknowledgement are built from the same recorded decision, so a retry
+# after a failure says exactly what the order says, whatever the stock has done since.
+PURCHASE_ORDER_DDL = """
+create table if not exists audit.purchase_order_decisions (
+    decision_id varchar primary key,
+    po_number varchar not null,
+    content_sha256 varchar not null,
+    vendor_code varchar not null,
+    decided_at timestamptz not null,
+    run_id varchar
+);
+create table if not exists audit.purchase_order_decision_lines (
+    decision_id varchar not null,
+    line_number bigint not null,
+    line_id varchar not null,
+    status varchar not null check (status in ('Accepted', 'Backordered', 'Rejected')),
+    quantity decimal(18, 5) not null,
+    rejection_reason varchar,
+    ship_date date,
+    unit_cost decimal(18, 2) not null,
+    warehouse_id bigint,
+    primary key (decision_id, line_number, status)
+);
+create table if not exists audit.purchase_order_acknowledgements (
+    acknowledgement_id varchar primary key,
+    decision_id varchar not null,
+    po_number varchar not null,
+    content_sha256 varchar not null,
+    vendor_code varchar not null,
+    standard varchar not null,
+    sales_order_number varchar,
+    document_id varchar not null,
+    file_name varchar not null,
+    acknowledged_at timestamptz not null,
+    run_id varchar
+);
+create table if not exists audit.purchase_order_failures (
+    failure_id varchar primary key,
+    po_number varchar not null,
+    content_sha256 varchar not null,
+    step varchar not null check (step in ('sales_order', 'acknowledgement')),
+    message varchar not null,
+    failed_at timestamptz not null,
+    run_id varchar
+);
+"""
+
+
 def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the ``audit`` schema and ``audit.runs`` if they do not exist yet."""
+    """Create the ``audit`` schema and its tables if they do not exist yet, so every reader finds them."""
     con.execute(RUNS_DDL)
+    con.execute(SAGE_POSTINGS_DDL)
+    con.execute(PURCHASE_ORDER_DDL)
 
 
 def code_version(repo: Path = REPO_ROOT) -> str:
