@@ -2,7 +2,8 @@
 
 The module builds the warehouse once: the sample vendor generated and loaded into a sandbox, plus one
 allocated receipt and one credit note (so that every kind of sales transaction and the allocation table
-reach staging), read into DuckDB by the `sage200` dlt source. Each test works on its own copy.
+reach staging) and a price book (unless the sample loader already set one up), read into DuckDB by the
+`sage200` dlt source. Each test works on its own copy.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ RAW_TABLES = {
     "stg_sage200__order_despatches": "sop_order_despatch_views",
     "stg_sage200__order_invoice_lines": "sop_order_return_line_invoice_credit_views",
     "stg_sage200__order_invoices": "sop_order_return_invoice_credit_views",
+    "stg_sage200__price_bands": "price_bands",
+    "stg_sage200__product_prices": "product_price_views",
     "stg_sage200__product_groups": "product_groups",
     "stg_sage200__product_units": "products__units",
     "stg_sage200__products": "products",
@@ -126,6 +129,21 @@ def post_allocated_receipt_and_credit_note(client: SageClient) -> None:
     )
 
 
+def set_up_price_book(client: SageClient, office: BackOffice) -> None:
+    """A standard band pricing every product and an Amazon band pricing every other one (the rest linked to
+    the standard price), with the Amazon account linked to it; nothing when the company has price bands."""
+    if client.get("price_bands"):
+        return
+    standard = office.create_price_band("Standard", "Standard selling prices", is_standard_band=True)
+    amazon = office.create_price_band("Amazon", "Amazon vendor cost prices")
+    for n, product in enumerate(client.get("products", {"$orderby": "id", "$top": "5000"})):
+        office.set_product_price(product["id"], standard["id"], Decimal("10.00") + n)
+        if n % 2 == 0:
+            office.set_product_price(product["id"], amazon["id"], Decimal("7.12345") + n)
+    customer = client.get("customers", {"$filter": f"reference eq '{AMAZON_CUSTOMER}'"})[0]
+    office.set_customer_price_band(customer["id"], amazon["id"])
+
+
 @pytest.fixture(scope="module")
 def raw_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse holding only what dlt loaded (raw_sage200), built once for the module."""
@@ -140,6 +158,7 @@ def raw_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         client.connect()
         load(root / "sample", client, office)
         post_allocated_receipt_and_credit_note(client)
+        set_up_price_book(client, office)
         run(client, destination=warehouse, pipelines_dir=root / "dlt")
     return warehouse
 
@@ -218,6 +237,65 @@ def test_money_is_decimal_18_2_and_quantities_decimal_18_5(staged: tuple[Path, D
     assert ("stg_sage200__warehouse_holdings", "quantity_in_stock") in quantities
     assert {key: kind for key, kind in money.items() if kind != "DECIMAL(18,2)"} == {}
     assert {key: kind for key, kind in quantities.items() if kind != "DECIMAL(18,5)"} == {}
+
+
+def test_price_book_is_staged_per_product_and_band(staged: tuple[Path, DbtResult]) -> None:
+    warehouse, _ = staged
+    types = {(view, column): kind for view, column, kind in staging_columns(warehouse)}
+    assert types[("stg_sage200__product_prices", "price_per_stock_unit")] == "DECIMAL(18,5)"
+    assert types[("stg_sage200__product_prices", "is_standard_price")] == "BOOLEAN"
+    assert types[("stg_sage200__customers", "price_band_id")] == "BIGINT"
+    products, bands, prices = query(
+        warehouse,
+        "select (select count(*) from staging.stg_sage200__products), "
+        "(select count(*) from staging.stg_sage200__price_bands), "
+        "(select count(*) from staging.stg_sage200__product_prices)",
+    )[0]
+    assert products and bands > 1
+    assert prices == products * bands  # Sage prices every product in every band
+    # Sage's price for the Amazon customer: one per product, from the band the account is linked to.
+    amazon_prices = query(
+        warehouse,
+        "select count(*), count(distinct prices.product_id) from staging.stg_sage200__customers as customers "
+        "inner join staging.stg_sage200__product_prices as prices on prices.price_band_id = customers.price_band_id "
+        "where customers.customer_reference = ?",
+        AMAZON_CUSTOMER,
+    )
+    assert amazon_prices == [(products, products)]
+
+
+def test_unit_prices_keep_five_decimal_places(staged: tuple[Path, DbtResult], tmp_path: Path) -> None:
+    warehouse = copy_warehouse(staged[0], tmp_path)
+    first_product = "(select min(product_id) from raw_sage200.product_price_views)"
+    with duckdb.connect(str(warehouse)) as con:
+        # The raw column is DECIMAL(18,5) although Sage's schema says 2dp: the update would round otherwise.
+        # Every band of the product changes, so linked prices still show the standard price.
+        con.execute(
+            "update raw_sage200.product_price_views set product_price_price = 1.23456 "
+            f"where product_id = {first_product}"
+        )
+    run_dbt("build", warehouse, select="stg_sage200__product_prices stg_sage200__price_bands")
+    prices = query(
+        warehouse,
+        "select distinct price_per_stock_unit from staging.stg_sage200__product_prices "
+        f"where product_id = {first_product}",
+    )
+    assert prices == [(Decimal("1.23456"),)]
+
+
+def test_a_linked_price_that_is_not_the_standard_price_fails_the_build(
+    staged: tuple[Path, DbtResult], tmp_path: Path
+) -> None:
+    warehouse = copy_warehouse(staged[0], tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update raw_sage200.product_price_views set product_price_use_standard = true, "
+            "product_price_price = product_price_price + 1 where product_price_id = ("
+            "select min(product_price_id) from raw_sage200.product_price_views where price_band_id in ("
+            "select id from raw_sage200.price_bands where not is_standard_band))"
+        )
+    with pytest.raises(DbtFailed, match="stg_sage200__product_prices_linked_price_is_standard_price"):
+        run_dbt("build", warehouse, select="stg_sage200__product_prices stg_sage200__price_bands")
 
 
 def test_signs_are_sages(staged: tuple[Path, DbtResult]) -> None:

@@ -264,3 +264,110 @@ def test_run_after_a_failed_load_finishes_it_and_still_extracts(warehouse: Wareh
 
     assert_all_loaded(warehouse.load(OneTableSage(customer(3, 0, "2026-03-12T09:00:00Z")), ["customers"]))
     assert set(warehouse.rows("customers")) == {1, 2, 3}
+
+
+# --- the price book ------------------------------------------------------------------------------------
+
+
+def set_up_price_book(sandbox: SandboxCompany) -> tuple[int, int]:
+    """A standard band and an Amazon band linked to the Amazon account; the Widget has an Amazon price of
+    its own, the Gadget's is linked to its standard price. Returns (standard id, Amazon id)."""
+    office = sandbox.backoffice
+    standard = office.create_price_band("Standard", "Standard selling prices", is_standard_band=True)["id"]
+    amazon = office.create_price_band("Amazon", "Amazon vendor cost prices")["id"]
+    widget, gadget = sandbox.ids.products
+    office.set_product_price(widget, standard, D("6.00"))
+    office.set_product_price(gadget, standard, D("4.50"))
+    office.set_product_price(widget, amazon, D("4.87654"))
+    office.set_customer_price_band(sandbox.ids.customer, amazon)
+    return standard, amazon
+
+
+def price_rows(warehouse: Warehouse) -> dict[tuple[int, str], tuple[bool, Decimal]]:
+    """(product id, band name) → (linked to the standard price, price) as loaded."""
+    rows = warehouse.query(
+        f"select product_id, price_band_name, product_price_use_standard, product_price_price "
+        f"from {DATASET_NAME}.product_price_views"
+    )
+    return {(product, band): (linked, price) for product, band, linked, price in rows}
+
+
+def test_an_empty_price_book_still_lands_every_column_staging_reads(
+    sandbox: SandboxCompany, warehouse: Warehouse
+) -> None:
+    assert_all_loaded(warehouse.load(sandbox.client))
+
+    assert warehouse.counts()["price_bands"] == warehouse.counts()["product_price_views"] == 0
+    types = warehouse.column_types()
+    for table in TABLES:
+        for column in (*table.primary_key, *table.declared):
+            assert (table.name, column) in types, (table.name, column)
+    assert types[("customers", "price_band_id")] == "BIGINT"
+    assert types[("price_bands", "is_standard_band")] == "BOOLEAN"
+    assert types[("product_price_views", "product_price_price")] == "DECIMAL(18,5)"
+    assert types[("product_price_views", "price_band_name")] == "VARCHAR"
+
+
+def test_the_price_book_loads_with_each_customers_band(sandbox: SandboxCompany, warehouse: Warehouse) -> None:
+    standard, amazon = set_up_price_book(sandbox)
+    assert_all_loaded(warehouse.load(sandbox.client))
+
+    assert without_dlt_tables(warehouse.counts()) == sage_counts(sandbox.client)
+    bands = warehouse.rows("price_bands")
+    assert {band_id: (band["name"], band["is_standard_band"]) for band_id, band in bands.items()} == {
+        standard: ("Standard", True),
+        amazon: ("Amazon", False),
+    }
+    widget, gadget = sandbox.ids.products
+    assert price_rows(warehouse) == {
+        (widget, "Standard"): (False, D("6.00")),
+        (gadget, "Standard"): (False, D("4.50")),
+        (widget, "Amazon"): (False, D("4.87654")),  # all 5 places, although Sage's schema says 2dp
+        (gadget, "Amazon"): (True, D("4.50")),
+    }
+    customer = warehouse.rows("customers")[sandbox.ids.customer]
+    assert (customer["price_band_id"], customer["price_band__name"]) == (amazon, "Amazon")
+    assert warehouse.column_types()[("product_price_views", "product_price_price")] == "DECIMAL(18,5)"
+
+
+def test_prices_are_read_whole_so_a_change_to_the_standard_price_reaches_linked_rows(
+    sandbox: SandboxCompany, warehouse: Warehouse
+) -> None:
+    standard, amazon = set_up_price_book(sandbox)
+    warehouse.load(sandbox.client)
+    widget, gadget = sandbox.ids.products
+
+    # The Gadget's Amazon price follows its standard price, but that row's own stamp does not move.
+    sandbox.backoffice.set_product_price(gadget, standard, D("4.75"))
+    # Setting the Widget's Amazon price again replaces it: still one row for the product and band.
+    sandbox.backoffice.set_product_price(widget, amazon, D("4.90"))
+    assert_all_loaded(warehouse.load(sandbox.client))
+
+    loaded = price_rows(warehouse)
+    assert loaded[(gadget, "Amazon")] == (True, D("4.75"))
+    assert loaded[(widget, "Amazon")] == (False, D("4.90"))
+    assert len(loaded) == warehouse.counts()["product_price_views"] == 4
+    assert not warehouse.query(
+        f"select product_id, price_band_id from {DATASET_NAME}.product_price_views group by all having count(*) > 1"
+    )
+
+
+def test_price_tables_merge_on_their_keys() -> None:
+    tables = {table.name: table for table in TABLES}
+    assert tables["price_bands"].primary_key == ("id",)
+    assert tables["price_bands"].incremental
+    assert tables["product_price_views"].primary_key == ("product_price_id",)
+    assert not tables["product_price_views"].incremental and tables["product_price_views"].full_read_reason
+
+
+def test_declared_columns_and_wider_scales_come_from_sages_schema() -> None:
+    properties = {"price": {"type": "number", "format": "decimal 2dp"}, "name": {"type": "string", "maxLength": 20}}
+    shape = EntityShape.of(properties, declared=("name",), decimal_scales={"price": 5})
+    assert shape.columns["price"] == {"name": "price", "data_type": "decimal", "precision": 18, "scale": 5}
+    assert shape.columns["name"] == {"name": "name", "data_type": "text"}
+    with pytest.raises(ValueError, match="not in Sage's schema"):
+        EntityShape.of(properties, declared=("nickname",))
+    with pytest.raises(ValueError, match="only wider"):
+        EntityShape.of(properties, decimal_scales={"price": 1})
+    with pytest.raises(ValueError, match="only wider"):
+        EntityShape.of(properties, decimal_scales={"name": 5})

@@ -1,7 +1,8 @@
 """The sandbox's back office: what Sage 200's users do in the desktop client and the API cannot.
 
 Tax codes, units, product groups, financial years and period closes, control accounts, stock
-adjustments, despatching and invoicing sales orders, the sandbox clock and fault switches. It lives
+adjustments, the price book (price bands, product prices, a customer's band), despatching and invoicing
+sales orders, the sandbox clock and fault switches. It lives
 under `/backoffice/`, outside the API path, and does not exist on a real Sage 200: only the sample loader
 and tests use it, never the integration itself.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
@@ -20,7 +21,20 @@ from pipelines.sage200.client import dumps, error_message, loads
 from pipelines.sage200.sandbox import conventions as c
 from pipelines.sage200.sandbox.errors import BadRequest, NotFound
 from pipelines.sage200.sandbox.ledger import ZERO, Ledger, money, sage_datetime
-from pipelines.sage200.sandbox.resources import existing, move_stock, round_money
+from pipelines.sage200.sandbox.resources import (
+    BASE_CURRENCY,
+    PRICE_PLACES,
+    UNIVERSAL_BAND_TYPE,
+    UNIVERSAL_BAND_TYPE_ID,
+    assign_price_band,
+    existing,
+    move_stock,
+    price_every_product,
+    product_price_view,
+    round_money,
+    set_band_price,
+    standard_price_band,
+)
 from pipelines.sage200.sandbox.store import Store, utc_timestamp
 
 
@@ -28,6 +42,44 @@ def required(body: dict[str, Any], name: str) -> Any:
     if name not in body or body[name] is None:
         raise BadRequest(f"The field '{name}' is required.")
     return body[name]
+
+
+def text(body: dict[str, Any], name: str, max_length: int, *, default: str | None = None) -> str:
+    """A string field of at most `max_length` characters; required unless it has a default."""
+    value = required(body, name) if default is None else body.get(name, default)
+    if not isinstance(value, str):
+        raise BadRequest(f"The field '{name}' must be a string.")
+    if len(value) > max_length:
+        raise BadRequest(f"The field '{name}' must be a string with a maximum length of {max_length}.")
+    return value
+
+
+def flag(body: dict[str, Any], name: str, *, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"The field '{name}' must be true or false.")
+    return value
+
+
+# A price must fit Sage's decimal(18,5) price columns.
+PRICE_LIMIT = Decimal(10) ** (18 - PRICE_PLACES)
+
+
+def parse_price(body: dict[str, Any], name: str) -> Decimal:
+    """A price given as a JSON number or a decimal string, at most 5 places; shown with at least 2."""
+    value = required(body, name)
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise BadRequest(f"The field '{name}' must be a number or a decimal string such as \"12.50\".")
+    try:
+        price = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        raise BadRequest(f"The field '{name}' must be a number or a decimal string such as \"12.50\".") from None
+    if not price.is_finite() or not 0 <= price < PRICE_LIMIT:
+        raise BadRequest(f"The field '{name}' must be at least 0 and less than {PRICE_LIMIT}.")
+    places = max(2, -int(price.normalize().as_tuple().exponent))
+    if places > PRICE_PLACES:
+        raise BadRequest(f"The field '{name}' must have at most {PRICE_PLACES} decimal places.")
+    return price.quantize(Decimal(1).scaleb(-places))
 
 
 def parse_day(body: dict[str, Any], name: str) -> date:
@@ -183,6 +235,55 @@ class BackOfficeOperations:
             raise BadRequest(f"Stock of {product['code']} in {warehouse['name']} cannot go negative.")
         move_stock(self.store, holdings[0], in_stock=quantity)
         return self.store.get("warehouse_holdings", holdings[0]["id"])
+
+    # price book -------------------------------------------------------------------------------------
+    def create_price_band(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A universal band in the base currency; every product gets a price in it (see price_every_product).
+        The first standard band becomes the band of every customer that has none, as Sage's default."""
+        name = text(body, "name", 20)
+        if not name.strip():
+            raise BadRequest("The field 'name' must not be blank.")
+        description = text(body, "description", 50, default="")
+        is_standard = flag(body, "is_standard_band", default=False)
+        if self.store.find("price_bands", name=name):
+            raise BadRequest(f"Price band '{name}' already exists.")
+        standard = standard_price_band(self.store)
+        if is_standard and standard is not None:
+            raise BadRequest(f"Price band '{standard['name']}' is already the standard band: a company has one.")
+        band = self.store.insert(
+            "price_bands",
+            {
+                "name": name,
+                "description": description,
+                "is_standard_band": is_standard,
+                "currency_id": BASE_CURRENCY["id"],
+                "price_band_type_id": UNIVERSAL_BAND_TYPE_ID,
+                "price_band_type": UNIVERSAL_BAND_TYPE,
+                "is_active": True,
+                "is_time_based": False,
+            },
+        )
+        price_every_product(self.store, band)
+        if is_standard:
+            for customer in self.store.find("customers"):
+                if customer.get("price_band_id") is None:
+                    assign_price_band(customer, band)
+                    self.store.save("customers", customer)
+        return band
+
+    def set_product_price(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A product's price per its stock unit in one band; setting it again replaces it."""
+        product = existing(self.store, "products", required(body, "product_id"), "product_id")
+        band = existing(self.store, "price_bands", required(body, "price_band_id"), "price_band_id")
+        return product_price_view(set_band_price(self.store, product, band, parse_price(body, "price")))
+
+    def set_customer_price_band(self, customer_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        customer = self.store.get("customers", customer_id)
+        if customer is None:
+            raise NotFound(f"Customer {customer_id} does not exist.")
+        band = existing(self.store, "price_bands", required(body, "price_band_id"), "price_band_id")
+        assign_price_band(customer, band)
+        return self.store.save("customers", customer)
 
     # sales order processing -------------------------------------------------------------------------
     def order(self, order_id: int) -> dict[str, Any]:
@@ -500,7 +601,7 @@ def strip_internal(entity: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in entity.items() if key not in {"id", "date_time_created", "date_time_updated"}}
 
 
-# (method, path pattern) → operation; `{id}` is a sales order id.
+# (method, path pattern) → operation; `{id}` is a sales order id, or a customer id under customers/.
 ROUTES: dict[tuple[str, str], Callable[[BackOfficeOperations, dict[str, Any], dict[str, str]], Any]] = {
     ("post", "tax_codes"): lambda ops, body, _: ops.create_tax_code(body),
     ("post", "units"): lambda ops, body, _: ops.create_unit(body),
@@ -510,6 +611,11 @@ ROUTES: dict[tuple[str, str], Callable[[BackOfficeOperations, dict[str, Any], di
     ("post", "periods/close"): lambda ops, body, _: ops.close_periods(body),
     ("post", "control_accounts"): lambda ops, body, _: ops.set_control_accounts(body),
     ("post", "stock_adjustments"): lambda ops, body, _: ops.adjust_stock(body),
+    ("post", "price_bands"): lambda ops, body, _: ops.create_price_band(body),
+    ("post", "product_prices"): lambda ops, body, _: ops.set_product_price(body),
+    ("post", "customers/{id}/price_band"): lambda ops, body, params: ops.set_customer_price_band(
+        int(params["id"]), body
+    ),
     ("post", "sop_orders/{id}/despatch"): lambda ops, body, params: ops.despatch(int(params["id"]), body),
     ("post", "sop_orders/{id}/invoice"): lambda ops, body, params: ops.invoice(int(params["id"]), body),
     ("post", "clock"): lambda ops, body, _: ops.set_clock(body),
@@ -538,6 +644,21 @@ class BackOffice:
 
     def delete(self, path: str) -> Any:
         return self._answer(self._http.delete(path))
+
+    # price book -------------------------------------------------------------------------------------
+    def create_price_band(self, name: str, description: str = "", *, is_standard_band: bool = False) -> Any:
+        """A price band as GET /price_bands answers it."""
+        return self.post(
+            "price_bands", {"name": name, "description": description, "is_standard_band": is_standard_band}
+        )
+
+    def set_product_price(self, product_id: int, price_band_id: int, price: Decimal) -> Any:
+        """Set a product's price per its stock unit in a band; the product_price_view row."""
+        return self.post("product_prices", {"product_id": product_id, "price_band_id": price_band_id, "price": price})
+
+    def set_customer_price_band(self, customer_id: int, price_band_id: int) -> Any:
+        """Link a customer to a band; the customer."""
+        return self.post(f"customers/{customer_id}/price_band", {"price_band_id": price_band_id})
 
     def close(self) -> None:
         self._http.close()

@@ -71,6 +71,10 @@ def create_customer(request: Request) -> dict[str, Any]:
     require_unique(request.store, "customers", "reference", reference=body["reference"])
     if "default_tax_code_id" in body:
         existing(request.store, "tax_codes", body["default_tax_code_id"], "default_tax_code_id")
+    if "price_band_id" in body:
+        band = existing(request.store, "price_bands", body["price_band_id"], "price_band_id")
+    else:
+        band = standard_price_band(request.store)  # Sage's default for a new account
     defaults = {
         "short_name": body["reference"],
         "balance": ZERO,
@@ -83,7 +87,10 @@ def create_customer(request: Request) -> dict[str, Any]:
         "average_time_to_pay": 0,
         "value_of_current_orders_in_sop": ZERO,
     }
-    return request.store.insert("customers", defaults | body)
+    customer = defaults | body
+    if band is not None:
+        assign_price_band(customer, band)
+    return request.store.insert("customers", customer)
 
 
 def create_nominal_code(request: Request) -> dict[str, Any]:
@@ -201,6 +208,7 @@ def create_product(request: Request) -> dict[str, Any]:
     created = store.insert("products", product)
     for unit in product_units:
         unit["product_id"] = created["id"]
+    price_in_every_band(store, created)
     return store.save("products", created)
 
 
@@ -266,6 +274,103 @@ def move_stock(store: Store, holding: dict[str, Any], *, in_stock: Decimal = ZER
     store.save("products", product)
 
 
+# price book ---------------------------------------------------------------------------------------
+# Sage's API only reads the price book; the back office creates bands and sets prices. The sandbox's
+# reading of what Sage does is in docs/sage200-sandbox.md ("Price book").
+
+# The company's base currency: the sandbox has no other, so every price band is priced in it.
+BASE_CURRENCY = {"id": 1, "name": "Pound Sterling", "symbol": "£"}
+# price_band_type_id 0 is a Universal band (any customer may be linked to it), 1 a Limited one.
+UNIVERSAL_BAND_TYPE_ID, UNIVERSAL_BAND_TYPE = 0, "Universal"
+# Sage keeps selling prices to up to 5 decimal places (sop_order_line.selling_unit_price is `decimal 5dp`),
+# although product_price_view declares its price `decimal 2dp`: the sandbox keeps what was set.
+PRICE_PLACES = 5
+
+
+def standard_price_band(store: Store) -> dict[str, Any] | None:
+    """The company's standard band: Sage always has one, the sandbox once the back office has created it."""
+    bands = store.find("price_bands", is_standard_band=True)
+    return bands[0] if bands else None
+
+
+def assign_price_band(customer: dict[str, Any], band: dict[str, Any]) -> None:
+    """Link a customer to a band: `price_band_id`, and the nested `price_band` Sage answers beside it."""
+    customer["price_band_id"] = band["id"]
+    customer["price_band"] = {key: band[key] for key in ("id", "name", "description", "is_standard_band")}
+
+
+def standard_price(store: Store, product_id: int, standard_band: dict[str, Any] | None) -> Decimal:
+    """The product's price in the standard band; 0 (Sage's default selling price) while it has none."""
+    if standard_band is None:
+        return ZERO
+    rows = store.find("product_price_views", product_id=product_id, price_band_id=standard_band["id"])
+    return money(rows[0]["product_price_price"]) if rows else ZERO
+
+
+def insert_product_price(
+    store: Store, product: dict[str, Any], band: dict[str, Any], standard_band: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A product's price in a band, as Sage adds one: 0 in the standard band, linked to the standard price
+    (`product_price_use_standard`) in any other."""
+    linked = not band["is_standard_band"]
+    stock_unit = next(u["unit"]["name"] for u in product["units"] if u["unit_id"] == product["stock_unit_id"])
+    return store.insert(
+        "product_price_views",
+        {
+            "product_price_id": store.next_value("id:product_prices"),
+            "product_id": product["id"],
+            "product_code": product["code"],
+            "product_name": product["name"],
+            "product_stock_unit_name": stock_unit[:20],
+            "price_band_id": band["id"],
+            "price_band_name": band["name"],
+            "product_price_use_standard": linked,
+            "product_price_price": standard_price(store, product["id"], standard_band) if linked else ZERO,
+            "currency_id": BASE_CURRENCY["id"],
+            "currency_name": BASE_CURRENCY["name"],
+            "currency_symbol": BASE_CURRENCY["symbol"],
+        },
+    )
+
+
+def price_in_every_band(store: Store, product: dict[str, Any]) -> None:
+    """A new product is priced in every band there is."""
+    standard_band = standard_price_band(store)
+    for band in store.find("price_bands"):
+        insert_product_price(store, product, band, standard_band)
+
+
+def price_every_product(store: Store, band: dict[str, Any]) -> None:
+    """A new band prices every product there is (linked to the standard price unless it is the standard)."""
+    standard_band = standard_price_band(store)
+    for product in store.find("products"):
+        insert_product_price(store, product, band, standard_band)
+
+
+def set_band_price(store: Store, product: dict[str, Any], band: dict[str, Any], price: Decimal) -> dict[str, Any]:
+    """Set a product's own price (per its stock unit) in a band, replacing the one there.
+
+    A new standard price reaches every band whose price is linked to it. Those rows keep their
+    date_time_updated: their own record did not change, only the standard price they show.
+    """
+    rows = store.find("product_price_views", product_id=product["id"], price_band_id=band["id"])
+    row = rows[0] if rows else insert_product_price(store, product, band, standard_price_band(store))
+    row["product_price_price"] = price
+    row["product_price_use_standard"] = False
+    row = store.save("product_price_views", row)
+    if band["is_standard_band"]:
+        for linked in store.find("product_price_views", product_id=product["id"]):
+            if linked["product_price_use_standard"] and money(linked["product_price_price"]) != price:
+                linked["product_price_price"] = price
+                store.save("product_price_views", linked, touch=False)
+    return row
+
+
+def product_price_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored price as GET /product_price_views answers it (the view has no id or creation stamp)."""
+    return {key: value for key, value in row.items() if key not in {"id", "date_time_created"}}
+
+
 # sales orders -------------------------------------------------------------------------------------
 def unit_multiple(product: dict[str, Any], unit_id: int, field_name: str) -> Decimal:
     for unit in product["units"]:
@@ -294,7 +399,10 @@ def order_line(request: Request, customer: dict[str, Any], line: dict[str, Any],
     selling_multiple = unit_multiple(product, selling_unit_id, f"{field_name}.selling_unit_id")
     stock_multiple = unit_multiple(product, product["stock_unit_id"], "stock_unit_id")
     if "selling_unit_price" not in line:
-        raise BadRequest(f"The sandbox has no price book: the field '{field_name}.selling_unit_price' is required.")
+        raise BadRequest(
+            f"The sandbox does not price order lines from the price book: "
+            f"the field '{field_name}.selling_unit_price' is required."
+        )
     price = money(line["selling_unit_price"])
     tax_code_id = line.get("tax_code_id", product.get("tax_code_id", customer.get("default_tax_code_id")))
     tax_code = existing(store, "tax_codes", tax_code_id, f"{field_name}.tax_code_id")
@@ -484,6 +592,8 @@ LISTS: dict[str, tuple[str, dict[str, str]]] = {
     "/departments": ("departments", {}),
     "/tax_codes": ("tax_codes", {}),
     "/financial_year_period_views": ("financial_year_period_views", {}),
+    "/price_bands": ("price_bands", {}),
+    "/product_price_views": ("product_price_views", {}),
 }
 
 # (spec path template) → stored resource, for reads of one entity by id.
@@ -507,6 +617,7 @@ ITEMS: dict[str, str] = {
         "cost_centres",
         "departments",
         "tax_codes",
+        "price_bands",
     )
 }
 

@@ -64,6 +64,7 @@ INDEXES = {
     "sop_order_return_invoice_credit_views": ("sop_order_return_id",),
     "sop_order_return_line_invoice_credit_views": ("sop_invoice_credit_id",),
     "financial_year_period_views": ("accounting_period_id",),
+    "product_price_views": ("product_price_id", "product_id"),
 }
 RESOURCE_NAME = re.compile(r"[a-z_]+")
 
@@ -170,9 +171,14 @@ class Store:
         self._db.execute("insert into records values (?, ?, ?)", (resource, entity_id, dumps(entity)))
         return entity
 
-    def save(self, resource: str, entity: dict[str, Any]) -> dict[str, Any]:
-        """Write back a changed entity; every change moves date_time_updated (incremental reads use it)."""
-        entity["date_time_updated"] = utc_timestamp()
+    def save(self, resource: str, entity: dict[str, Any], *, touch: bool = True) -> dict[str, Any]:
+        """Write back a changed entity; every change moves date_time_updated (incremental reads use it).
+
+        `touch=False` keeps the stamp: for a view row whose answer changes because a row it joins changed,
+        as a price linked to the standard band does when the standard price moves.
+        """
+        if touch:
+            entity["date_time_updated"] = utc_timestamp()
         self._db.execute(
             "update records set body = ? where resource = ? and id = ?",
             (dumps(entity), resource, entity["id"]),

@@ -18,7 +18,7 @@ from pipelines.sage200.spec import SageSpec
 _DECIMAL_FORMAT = re.compile(r"decimal (\d+)dp")
 # Wide enough for any Sage amount (they are under 10^13); the scale is Sage's own, so nothing is rounded.
 DECIMAL_PRECISION = 18
-_KEY_TYPES: Mapping[str, TDataType] = {"integer": "bigint", "string": "text"}
+_SCHEMA_TYPES: Mapping[str, TDataType] = {"integer": "bigint", "string": "text", "boolean": "bool"}
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,28 @@ class EntityShape:
     nested: dict[str, EntityShape]
 
     @classmethod
-    def of(cls, properties: Mapping[str, Any], nested: tuple[str, ...] = (), keys: tuple[str, ...] = ()) -> EntityShape:
+    def of(
+        cls,
+        properties: Mapping[str, Any],
+        nested: tuple[str, ...] = (),
+        keys: tuple[str, ...] = (),
+        declared: tuple[str, ...] = (),
+        decimal_scales: Mapping[str, int] | None = None,
+    ) -> EntityShape:
         """The shape of an entity from its OpenAPI `properties`: `nested` collections become child tables,
-        and the `keys` columns are typed even when a load brings no rows (an empty table still needs them)."""
+        and the `keys` and `declared` columns are typed even when a load brings no rows (an empty table
+        still needs them). `decimal_scales` widens decimals whose scale Sage's schema understates."""
+        scales = decimal_scales or {}
+        unknown = (set(declared) | set(scales)) - set(properties)
+        if unknown:
+            raise ValueError(f"not in Sage's schema: {sorted(unknown)}")
         columns: dict[str, TColumnSchema] = {}
         for name, prop in properties.items():
-            column = _typed_column(name, prop, key=name in keys)
+            column = _typed_column(name, prop, key=name in keys, declared=name in declared)
+            if name in scales:
+                if column is None or column.get("data_type") != "decimal" or scales[name] < column.get("scale", 0):
+                    raise ValueError(f"{name}: only a decimal of Sage's schema can change scale, and only wider")
+                column["scale"] = scales[name]
             if column is not None:
                 columns[name] = column
         date_times = frozenset(name for name, prop in properties.items() if prop.get("format") == "date-time")
@@ -47,7 +63,8 @@ class EntityShape:
         entity = spec.operation("get", f"/{table.path}").entity_name
         if entity is None:
             raise ValueError(f"Sage's spec declares no entity for GET /{table.path}")
-        return cls.of(spec.entity_properties(entity), table.nested, table.primary_key)
+        properties = spec.entity_properties(entity)
+        return cls.of(properties, table.nested, table.primary_key, table.declared, dict(table.decimal_scales))
 
     def nested_hints(self) -> dict[str, TResourceNestedHints]:
         return {name: {"columns": child.columns} for name, child in self.nested.items()}
@@ -63,15 +80,17 @@ class EntityShape:
         return row
 
 
-def _typed_column(name: str, prop: Mapping[str, Any], *, key: bool) -> TColumnSchema | None:
-    """Sage's exact decimals and date-times always; any other type only for a key column."""
+def _typed_column(name: str, prop: Mapping[str, Any], *, key: bool, declared: bool) -> TColumnSchema | None:
+    """Sage's exact decimals and date-times always; any other type only for a key or declared column."""
     fmt = prop.get("format", "")
     if decimal := _DECIMAL_FORMAT.fullmatch(fmt):
         return {"name": name, "data_type": "decimal", "precision": DECIMAL_PRECISION, "scale": int(decimal.group(1))}
     if fmt == "date-time":
         return {"name": name, "data_type": "timestamp"}
     if key:
-        return {"name": name, "data_type": _KEY_TYPES[prop["type"]], "nullable": False}
+        return {"name": name, "data_type": _SCHEMA_TYPES[prop["type"]], "nullable": False}
+    if declared:
+        return {"name": name, "data_type": _SCHEMA_TYPES[prop["type"]]}
     return None
 
 

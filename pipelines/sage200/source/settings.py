@@ -23,6 +23,11 @@ _VIEW_REASON = (
     "to another joined row (order status, customer name) would not be picked up"
 )
 _NO_CURSOR_REASON = "the view has no date_time_updated to filter on"
+_PRICE_VIEW_REASON = (
+    "a price linked to the standard band shows the standard price, and every row shows its product's and "
+    "band's names, none of which need move the row's own date_time_updated (the sandbox does not move it); "
+    "the view is one row per product and price band, small enough to read whole"
+)
 _BALANCE_REASON = (
     "the balances on these rows are kept by the ledger postings, which need not touch the row's "
     "date_time_updated; the table is small and reconciliation reads it, so it is read whole every time"
@@ -44,6 +49,11 @@ class SageTable:
     nested: tuple[str, ...] = ()
     # Reconciliation reads these: a value of the wrong type must fail the load, not add a variant column.
     frozen: bool = False
+    # Columns created (typed from Sage's schema) before any row carries a value: dlt adds an untyped column
+    # only with its first non-null value, and staging selects these from the first load on.
+    declared: tuple[str, ...] = ()
+    # (column, scale) for decimals whose scale Sage's schema understates. Only ever wider: nothing rounds.
+    decimal_scales: tuple[tuple[str, int], ...] = ()
 
     @property
     def incremental(self) -> bool:
@@ -56,7 +66,7 @@ class SageTable:
 
 
 TABLES: Final[tuple[SageTable, ...]] = (
-    SageTable("customers", "customers", frozen=True),
+    SageTable("customers", "customers", frozen=True, declared=("price_band_id",)),
     SageTable("products", "products", expand=("units",), nested=("units",)),
     SageTable("units", "units"),
     SageTable("product_groups", "product_groups"),
@@ -117,5 +127,41 @@ TABLES: Final[tuple[SageTable, ...]] = (
         "financial_year_period_views",
         primary_key=("accounting_period_id",),
         full_read_reason=_NO_CURSOR_REASON,
+    ),
+    SageTable(
+        "price_bands",
+        "price_bands",
+        declared=(
+            "name",
+            "description",
+            "is_standard_band",
+            "currency_id",
+            "price_band_type_id",
+            "price_band_type",
+            "is_active",
+            "is_time_based",
+        ),
+    ),
+    SageTable(
+        "product_price_views",
+        "product_price_views",
+        primary_key=("product_price_id",),
+        full_read_reason=_PRICE_VIEW_REASON,
+        frozen=True,
+        declared=(
+            "product_id",
+            "product_code",
+            "product_name",
+            "product_stock_unit_name",
+            "price_band_id",
+            "price_band_name",
+            "product_price_use_standard",
+            "currency_id",
+            "currency_name",
+            "currency_symbol",
+        ),
+        # Sage declares the price `decimal 2dp`, but keeps selling prices to up to 5 places (its order lines
+        # declare selling_unit_price `decimal 5dp`): a price of 1.23456 must not load as 1.23.
+        decimal_scales=(("product_price_price", 5),),
     ),
 )

@@ -2,7 +2,8 @@
 
 The sample vendor is loaded through a recording transport, so every request our code sends is checked
 against the request schema of the operation it calls; then every resource the sandbox implements is
-walked (lists and single entities) and every answer is checked against the response schema.
+walked (lists and single entities) and every answer is checked against the response schema. The price
+book (which only the back office can fill) is set up when the sample loader has not done it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,21 @@ class RecordingTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+def set_up_price_book(client: SageClient, office: BackOffice) -> None:
+    """Standard prices for every product, an Amazon band with its own price for half of them, and the
+    Amazon account linked to it; nothing when the company already has price bands."""
+    if client.get("price_bands"):
+        return
+    standard = office.create_price_band("Standard", "Standard selling prices", is_standard_band=True)
+    amazon = office.create_price_band("Amazon", "Amazon vendor cost prices")
+    for n, product in enumerate(client.get("products", {"$orderby": "id", "$top": 5000})):
+        office.set_product_price(product["id"], standard["id"], Decimal("12.50"))
+        if n % 2:
+            office.set_product_price(product["id"], amazon["id"], Decimal("9.87654"))
+    customer = client.get("customers", {"$filter": "reference eq 'AMA001'"})[0]
+    office.set_customer_price_band(customer["id"], amazon["id"])
+
+
 @pytest.fixture(scope="module")
 def loaded_sample(tmp_path_factory: pytest.TempPathFactory):
     work: Path = tmp_path_factory.mktemp("fidelity")
@@ -50,6 +66,7 @@ def loaded_sample(tmp_path_factory: pytest.TempPathFactory):
         client = SageClient(api_url(root), "sandbox", transport=transport).connect()
         with BackOffice(root) as office:
             load(work / "sample", client, office)
+            set_up_price_book(client, office)
         yield client, transport.requests
         client.close()
 
@@ -65,6 +82,22 @@ def test_every_request_our_loader_sends_matches_sages_request_schema(loaded_samp
         posted_paths.add(operation.path)
         validate_request(operation.request_schema, json.loads(body, parse_float=Decimal))
     assert {"/customers", "/products", "/sop_orders", "/nominal_codes", "/banks", "/bank_receipt"} <= posted_paths
+
+
+def test_the_price_book_is_among_the_resources_walked() -> None:
+    assert {"/price_bands", "/product_price_views"} <= set(resources.LISTS)
+    assert "/price_bands/{Id}" in resources.ITEMS
+
+
+def test_customers_answer_their_price_band(loaded_sample) -> None:
+    client, _ = loaded_sample
+    bands = {band["id"]: band for band in client.get("price_bands")}
+    customers = client.get("customers", {"$top": 5000})
+    assert customers
+    for customer in customers:
+        band = bands[customer["price_band_id"]]
+        assert customer["price_band"]["id"] == band["id"]
+        assert customer["price_band"]["name"] == band["name"]
 
 
 def test_every_list_resource_answers_with_sages_response_schema(loaded_sample) -> None:

@@ -10,6 +10,8 @@ renamed as (
         id as customer_id,
         currency_id,
         default_tax_code_id,
+        -- The customer's price band: the standard band unless the account is linked to another.
+        price_band_id,
 
         ---------- strings
         reference as customer_reference,
