@@ -20,6 +20,7 @@ from typing import Literal
 
 from pipelines.amazon.documents import FileRejected, Format, ParsedFile
 from pipelines.amazon.remittance_export import date_order_for, read_remittance_export
+from pipelines.amazon.spapi_orders import read_spapi_orders
 from pipelines.edi.edifact import read_edifact
 from pipelines.edi.x12 import read_x12
 from pipelines.settings import BusinessConfig
@@ -95,6 +96,10 @@ def detect_format(head: bytes) -> Format | None:
         return "X12"
     if text.startswith((b"UNA", b"UNB")):
         return "EDIFACT"
+    # A JSON object: a saved SP-API response. No remittance export starts with "{", and deciding here rather
+    # than after a full parse means a damaged response is quarantined as JSON, with its line and column.
+    if text.startswith(b"{"):
+        return "SPAPI_JSON"
     if head.startswith(b"PK\x03\x04"):
         return "REMITTANCE_XLSX"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or looks_like_text(head):
@@ -131,11 +136,15 @@ def parse(file: InboundFile, data: bytes, config: BusinessConfig) -> tuple[Forma
     """Parse a file by its detected format; FileRejected when it cannot be read at all."""
     found = detect_format(data[:4096])
     if found is None:
-        raise FileRejected("not an Amazon document: neither X12, EDIFACT nor a remittance export", "byte 0")
+        raise FileRejected(
+            "not an Amazon document: neither X12, EDIFACT, an SP-API response nor a remittance export", "byte 0"
+        )
     if found == "X12":
         return found, read_x12(data, file.name)
     if found == "EDIFACT":
         return found, read_edifact(data, file.name)
+    if found == "SPAPI_JSON":
+        return found, read_spapi_orders(data, file.name, vendor_code=file.vendor_code)
     parsed = read_remittance_export(data, file.name, date_order=date_order_of(file, config))
     return parsed.format, parsed
 

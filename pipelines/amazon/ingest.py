@@ -1,5 +1,6 @@
 """Ingest the Amazon inbox: load it, then — only once the load has committed — file every document away
-and acknowledge what Amazon sent (a 997 per X12 functional group, a CONTRL per EDIFACT interchange).
+and acknowledge what Amazon sent (a 997 per X12 functional group, a CONTRL per EDIFACT interchange; SP-API
+responses and remittance exports get none).
 
 Files move out of the inbox so the next run sees only new ones: loaded, partially loaded and duplicate
 files to `processed/<date>/`, quarantined files to `quarantine/` with a `.reason.txt` beside them naming the
@@ -58,18 +59,18 @@ def ingest(locations: Locations, config: BusinessConfig, pipelines_dir: Path) ->
 
 
 def acknowledge(outcome: FileOutcome, outbox: Outbox) -> list[OutboundDocument]:
-    """Amazon expects a 997/CONTRL for every interchange it sends, accepted or not."""
+    """Amazon expects a 997/CONTRL for every EDI interchange it sends, accepted or not. Nothing else is
+    acknowledged: a remittance export is a download, and an SP-API response was fetched by us from an API that
+    reports on our own submissions through its transaction status (`getTransaction`), not through a 997."""
     parsed = outcome.parsed
-    if parsed is None or outcome.outcome == "duplicate":
+    if parsed is None or outcome.outcome == "duplicate" or outcome.format not in ("X12", "EDIFACT"):
         return []
     data = outcome.file.path.read_bytes()
     # Our identity is the one Amazon addressed the interchange to.
     our_id = parsed.receiver_id or ""
     if outcome.format == "X12":
         return functional_acks(data, parsed, outbox, our_id, file_name=outcome.file.name)
-    if outcome.format == "EDIFACT":
-        return contrl_acks(data, parsed, outbox, our_id, inbound_name=outcome.file.name)
-    return []
+    return contrl_acks(data, parsed, outbox, our_id, inbound_name=outcome.file.name)
 
 
 def file_away(outcome: FileOutcome, inbox: Path) -> Path:

@@ -64,6 +64,9 @@ def file_row(outcome: FileOutcome) -> dict[str, Any]:
         "sets_quarantined": sum(1 for result in sets if result.document is None),
         "envelope_errors": "; ".join(parsed.envelope_errors) if parsed else None,
         "sender_id": parsed.sender_id if parsed else None,
+        # The id Amazon addressed the file to (ISA08, UNB S003, the API order's selling party): the outbound
+        # acknowledgement answers from it.
+        "receiver_id": parsed.receiver_id if parsed else None,
         "interchange_control_number": parsed.interchange_control_number if parsed else None,
         "processed_at": datetime.now(UTC),
     }
@@ -183,8 +186,8 @@ TABLES: dict[str, dict[str, str]] = {
     "inbound_files": {
         "file_name": TEXT, "sha256": TEXT, "size_bytes": BIGINT, "received_at": TIMESTAMP, "vendor_code": TEXT,
         "format": TEXT, "outcome": TEXT, "error_message": TEXT, "error_position": TEXT, "sets_total": BIGINT,
-        "sets_quarantined": BIGINT, "envelope_errors": TEXT, "sender_id": TEXT, "interchange_control_number": TEXT,
-        "processed_at": TIMESTAMP,
+        "sets_quarantined": BIGINT, "envelope_errors": TEXT, "sender_id": TEXT, "receiver_id": TEXT,
+        "interchange_control_number": TEXT, "processed_at": TIMESTAMP,
     },
     "inbound_sets": {
         "file_sha256": TEXT, "file_name": TEXT, "control_number": TEXT, "group_control_number": TEXT,
@@ -303,6 +306,30 @@ def run(
         dataset_name=DATASET_NAME,
         pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
     )
+    # The stored schema (and the source's state) come back from the warehouse when the pipelines folder is new.
+    pipeline.sync_destination()
+    declare_new_columns(pipeline)
     info = pipeline.run(amazon_source(str(inbox), config, outcomes))
     info.raise_on_failed_jobs()
     return info
+
+
+def declare_new_columns(pipeline: dlt.Pipeline) -> None:
+    """Columns added to `TABLES` after a warehouse's first load join its stored schema before the next load.
+
+    The frozen column contract refuses any column the stored schema lacks, the ones this module declares
+    included: without this, adding a column (such as `inbound_files.receiver_id`) would stop every existing
+    installation. Declared here, the column is added to the table by dlt's schema migration.
+    """
+    if not pipeline.default_schema_name:
+        return  # the first run: dlt creates every table with all its columns
+    schema = pipeline.default_schema
+    for name in TABLES:
+        if name not in schema.tables:
+            continue
+        stored = schema.tables[name]["columns"]
+        hints = column_hints(name)
+        missing = {column: {"name": column, **hint} for column, hint in hints.items() if column not in stored}
+        if missing:
+            # A partial table: only its new columns, so the table's other hints (merge, keys) stay as they are.
+            schema.update_table({"name": name, "columns": missing})

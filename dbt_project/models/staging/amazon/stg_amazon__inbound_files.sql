@@ -20,6 +20,8 @@ renamed as (
         sets_quarantined,
         envelope_errors,
         sender_id,
+        -- The id Amazon addressed us by: our acknowledgements answer from it.
+        receiver_id,
         interchange_control_number
     from source
 )
