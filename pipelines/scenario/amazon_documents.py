@@ -38,12 +38,18 @@ _XLSX_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*")
 @dataclass(frozen=True)
 class PoLine:
     line_no: int
-    ean: str
+    ean: str | None  # None when Amazon identifies the item by other identifiers only (an ASIN, say)
     vendor_sku: str | None  # sent on some lines only: which identifiers Amazon sends is a per-vendor setting
     asin: str | None
-    quantity: int
+    quantity: Decimal  # in cases or eaches; whole as a rule, but Amazon can send a fraction of a case
     in_cases: bool
     price_per_each: Decimal
+    case_size: int | None = None  # eaches per case, stated in X12 PO4 (EDIFACT ORDERS has no place for it)
+
+    def identifiers(self, vendor_part_qualifier: str) -> list[tuple[str, str]]:
+        """(qualifier, value) pairs in the order Amazon lists them: EAN, vendor part number, ASIN."""
+        pairs = (("EN", self.ean), (vendor_part_qualifier, self.vendor_sku), ("BP", self.asin))
+        return [(qualifier, value) for qualifier, value in pairs if value]
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,11 @@ def _price(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
+def _quantity(value: Decimal) -> str:
+    """A quantity as X12 (R) and EDIFACT (n..15) numbers: no exponent, no trailing zeros ("3", "2.5")."""
+    return f"{value.normalize():f}"
+
+
 def _x12_850(interchange: PoInterchange) -> str:
     sets = [OutboundSet("850", f"{n:04d}", _850_body(order)) for n, order in enumerate(interchange.orders, start=1)]
     control = interchange.control_number
@@ -111,16 +122,13 @@ def _850_body(order: AmazonPo) -> list[tuple[str, ...]]:
         ("N1", "ST", "", "92", order.fulfilment_centre),
     ]
     for line in order.lines:
-        identifiers = ["EN", line.ean]
-        if line.vendor_sku:
-            identifiers += ["VN", line.vendor_sku]
-        if line.asin:
-            identifiers += ["BP", line.asin]
+        identifiers = [part for pair in line.identifiers("VN") for part in pair]
         unit = CASE_UNIT[X12] if line.in_cases else EACH_UNIT[X12]
-        body.append(
-            ("PO1", str(line.line_no), str(line.quantity), unit, _price(line.price_per_each), "PE", *identifiers)
-        )
-    body.append(("CTT", str(len(order.lines)), str(sum(line.quantity for line in order.lines))))
+        price = _price(line.price_per_each)
+        body.append(("PO1", str(line.line_no), _quantity(line.quantity), unit, price, "PE", *identifiers))
+        if line.case_size is not None:
+            body.append(("PO4", str(line.case_size)))  # PO401 pack: eaches per case
+    body.append(("CTT", str(len(order.lines)), _quantity(sum((line.quantity for line in order.lines), Decimal(0)))))
     return body
 
 
@@ -152,12 +160,13 @@ def _orders_body(order: AmazonPo) -> list[tuple[str, list]]:
         ("CUX", [("2", CURRENCY, "9")]),
     ]
     for line in order.lines:
-        body.append(("LIN", [str(line.line_no), None, (line.ean, "EN")]))
-        extra = [(value, kind) for value, kind in ((line.vendor_sku, "SA"), (line.asin, "BP")) if value]
+        # The EAN goes in LIN; every other identifier (or all of them, when there is no EAN) in PIA.
+        body.append(("LIN", [str(line.line_no), None, (line.ean, "EN")] if line.ean else [str(line.line_no)]))
+        extra = [(value, qualifier) for qualifier, value in line.identifiers("SA") if qualifier != "EN"]
         if extra:
             body.append(("PIA", ["5", *extra]))
         unit = CASE_UNIT[EDIFACT] if line.in_cases else EACH_UNIT[EDIFACT]
-        body.append(("QTY", [("21", str(line.quantity), unit)]))
+        body.append(("QTY", [("21", _quantity(line.quantity), unit)]))
         # Price per one piece, said explicitly (basis 1 PCE) because the quantity may be in cases.
         body.append(("PRI", [("AAA", _price(line.price_per_each), "", "", "1", EACH_UNIT[EDIFACT])]))
     body += [("UNS", ["S"]), ("CNT", [("2", str(len(order.lines)))])]

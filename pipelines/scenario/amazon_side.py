@@ -13,9 +13,11 @@ exchanges EDIFACT D.96A, HAFIX X12 4010. Amazon sends:
 Invoice numbers are the sandbox's: it numbers SOP invoices `f"{n:010d}"` in posting order from 1, and the
 loader posts the history's invoice events in file order, so the n-th invoice event is invoice n.
 
-Also planted: a PO re-sent with a changed delivery window and one re-sent unchanged (manifest `events`), a
-file truncated in transfer and an interchange with one unreadable PO (manifest `anomalies`, in the exceptions
-contract's terms). Every file's modification time is its arrival time, so the inbox reads them in order.
+Also planted: a PO re-sent with a changed delivery window and one re-sent unchanged (manifest `events`; the
+changed one also an anomaly, as its Sage order exists already), a file truncated in transfer and an
+interchange with one unreadable PO (manifest `anomalies`, in the exceptions contract's terms), and the planted
+POs of `planted` (one of each PO line situation, their outcomes in the manifest's `expected_po_lines`). Every
+file's modification time is its arrival time, so the inbox reads them in order.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import math
 import multiprocessing
 import os
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -53,6 +55,15 @@ from pipelines.scenario.catalogue import CASES, STANDARD_VAT, Product
 from pipelines.scenario.formats import to_money
 from pipelines.scenario.identifiers import ean13, random_amazon_po_number
 from pipelines.scenario.manifest import Anomaly
+from pipelines.scenario.planted import (
+    PLANTED_TIME_MINUTES,
+    PO_CHANGED_AFTER_ORDER,
+    PlantedPo,
+    expected_lines,
+    is_planted,
+    line_anomalies,
+    plant_purchase_orders,
+)
 from pipelines.scenario.profile import VendorProfile
 from pipelines.scenario.sage_side import EACH, FULFILMENT_CENTRES, SEASONALITY, WEEKDAY_WEIGHT, DemandModel
 from pipelines.scenario.scales import Scale
@@ -132,6 +143,16 @@ class AmazonSummary:
     counts: dict[str, int]
     anomalies: list[Anomaly]
     events: list[dict[str, str]]
+    expected_po_lines: list[dict[str, str | None]]
+
+
+@dataclass
+class _NewOrders:
+    """The POs of the last days that Sage has not seen: drawn like the history's, and the planted ones."""
+
+    drawn: list[AmazonPo]
+    planted: list[tuple[AmazonPo, PlantedPo]]
+    eaches: Counter[str]  # catalogue stock their accepted lines take, by SKU
 
 
 def channels(profile: VendorProfile) -> dict[str, VendorChannel]:
@@ -159,6 +180,7 @@ class AmazonSide:
         self.demand = demand
         self.as_of = as_of
         self.channels = channels(profile)
+        self.catalogue = catalogue
         self.by_sku = {p.sku: p for p in catalogue}
         self.split_rng = rngs("amazon-vendor-codes")
         self.po_rng = rngs("amazon-purchase-orders")
@@ -166,6 +188,7 @@ class AmazonSide:
         self.orders: dict[str, _OpenOrder] = {}
         self.invoices: list[_Invoice] = []
         self.invoices_posted = 0
+        self._new_orders: _NewOrders | None = None
 
     # watching the history ------------------------------------------------------------------------
     def observe(self, events: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -188,7 +211,7 @@ class AmazonSide:
         code = self.profile.x12_vendor_code if self.split_rng.random() < X12_SHARE else self.profile.vendor_code
         po_date = date.fromisoformat(event["date"])
         lines = tuple(
-            self._po_line(line["line_no"], self.by_sku[line["sku"]], int(line["quantity"]), line["unit"] != EACH)
+            self._po_line(line["line_no"], self.by_sku[line["sku"]], Decimal(line["quantity"]), line["unit"] != EACH)
             for line in event["lines"]
         )
         deliver_by = date.fromisoformat(event["requested_delivery_date"])
@@ -198,8 +221,18 @@ class AmazonSide:
         )
 
     def _po(
-        self, code: str, number: str, po_date: date, deliver_by: date, fc: str, lines: tuple[PoLine, ...]
+        self,
+        code: str,
+        number: str,
+        po_date: date,
+        deliver_by: date,
+        fc: str,
+        lines: tuple[PoLine, ...],
+        backorder_allowed: bool | None = None,
     ) -> AmazonPo:
+        """The PO; its backorder flag drawn unless given."""
+        if backorder_allowed is None:
+            backorder_allowed = self.po_rng.random() < 0.3
         # Sage's requested delivery date is the last day Amazon accepts delivery; the window opens a week before.
         return AmazonPo(
             po_number=number,
@@ -209,11 +242,11 @@ class AmazonSide:
             window_end=deliver_by,
             fulfilment_centre=fc,
             fulfilment_centre_gln=FC_GLNS[fc],
-            backorder_allowed=self.po_rng.random() < 0.3,
+            backorder_allowed=backorder_allowed,
             lines=lines,
         )
 
-    def _po_line(self, line_no: int, product: Product, quantity: int, in_cases: bool) -> PoLine:
+    def _po_line(self, line_no: int, product: Product, quantity: Decimal, in_cases: bool) -> PoLine:
         rng = self.po_rng
         return PoLine(
             line_no=line_no,
@@ -243,16 +276,23 @@ class AmazonSide:
     # writing ---------------------------------------------------------------------------------------
     def write(self, out: Path) -> AmazonSummary:
         inbox = out / INBOX
-        new_pos = self._new_pos()
-        deliveries, anomalies, events = _PoPlanner(self.rngs("amazon-po-files"), self.channels, self.as_of).plan(
-            self.pos + new_pos
-        )
+        new = self.new_orders()
+        new_pos = new.drawn + [po for po, _ in new.planted]
+        planner = _PoPlanner(self.rngs("amazon-po-files"), self.channels, self.as_of)
+        deliveries, anomalies, events = planner.plan(self.pos + new.drawn, [po for po, _ in new.planted])
         payments = _Remittances(self.rngs("amazon-remittances"), self.scale, self.as_of).payments(
             self.invoices, self.channels
         )
         remittance_files = self._remittance_files(payments)
         for delivery in [*deliveries, *remittance_files]:
             _write(inbox / delivery.name, delivery.data, delivery.arrival)
+        in_sage = {po.po_number for po in self.pos}
+        for event in events:
+            if event["kind"] == "po_version_changed" and event["po_number"] in in_sage:
+                detail = f"{event['detail']}, after its Sage order was entered"
+                anomalies.append(Anomaly(PO_CHANGED_AFTER_ORDER, event["po_number"], detail))
+        for po, planted in new.planted:
+            anomalies += line_anomalies(po.po_number, planted)
         by_standard = defaultdict(set)
         for po in self.pos + new_pos:
             by_standard[self.channels[po.vendor_code].standard].add(po.po_number)
@@ -263,17 +303,32 @@ class AmazonSide:
             "amazon_purchase_orders_edifact": len(by_standard[EDIFACT]),
             "amazon_purchase_orders_x12": len(by_standard[X12]),
             "amazon_purchase_orders_not_in_sage": len(new_pos),
+            "amazon_purchase_orders_planted": len(new.planted),
+            "amazon_purchase_order_lines_planted": sum(len(po.lines) for po, _ in new.planted),
+            # Every new PO becomes a Sage order but one whose every line is rejected.
+            "amazon_purchase_orders_to_order_in_sage": len(new.drawn)
+            + sum(planted.gets_sage_order for _, planted in new.planted),
             "amazon_remittance_files": len(remittance_files),
             "amazon_remittance_payments": len(payments),
             "amazon_remittance_invoice_lines": sum(item.kind == "invoice" for p in payments for item in p.items),
             "amazon_remittance_deduction_lines": sum(item.kind != "invoice" for p in payments for item in p.items),
         }
-        return AmazonSummary(counts, anomalies, events)
+        expected = [entry for po, planted in new.planted for entry in expected_lines(po.po_number, planted)]
+        return AmazonSummary(counts, anomalies, events, expected)
 
-    def _new_pos(self) -> list[AmazonPo]:
-        """POs of the last days before as_of that Sage has not seen: the order-to-cash flow's next work."""
+    def new_orders(self) -> _NewOrders:
+        """The POs Sage has not seen, once the history has been observed (their numbers avoid its POs')."""
+        if self._new_orders is None:
+            taken = {po.po_number for po in self.pos}
+            eaches: Counter[str] = Counter()
+            drawn = self._drawn_new_pos(taken, eaches)
+            planted = self._planted_pos(taken, eaches)
+            self._new_orders = _NewOrders(drawn, planted, eaches)
+        return self._new_orders
+
+    def _drawn_new_pos(self, taken: set[str], eaches: Counter[str]) -> list[AmazonPo]:
+        """POs of the last days before as_of, drawn as the history's are: the order-to-cash flow's next work."""
         rng = self.rngs("amazon-new-orders")
-        taken = {po.po_number for po in self.pos}
         daily = self.scale.amazon_orders / self.scale.history_days
         active = self.demand.active
         pos = []
@@ -281,10 +336,7 @@ class AmazonSide:
             day = self.as_of - timedelta(days=offset)
             weight = SEASONALITY[day.month - 1] * WEEKDAY_WEIGHT[day.weekday()]
             for _ in range(max(1, round(daily * weight * rng.uniform(0.7, 1.3)))):
-                number = random_amazon_po_number(rng)
-                while number in taken:
-                    number = random_amazon_po_number(rng)
-                taken.add(number)
+                number = _unique_po_number(rng, taken)
                 mean = self.scale.amazon_lines_per_order
                 count = max(1, min(len(active), round(rng.gauss(mean, mean / 3))))
                 # Popular products more likely, without replacement (as the Sage history picks them).
@@ -293,11 +345,38 @@ class AmazonSide:
                 for line_no, (_, sku) in enumerate(sorted(keyed, key=lambda k: k[1]), start=1):
                     product = self.by_sku[sku]
                     quantity = 1 + int(rng.expovariate(1.0 / self.demand.amazon_mean_quantity(product)))
-                    lines.append(self._po_line(line_no, product, quantity, product.amazon_unit == CASES))
+                    in_cases = product.amazon_unit == CASES
+                    lines.append(self._po_line(line_no, product, Decimal(quantity), in_cases))
+                    eaches[sku] += quantity * (product.case_pack if in_cases else 1)
                 code = self.profile.x12_vendor_code if rng.random() < X12_SHARE else self.profile.vendor_code
                 fc = rng.choice(FULFILMENT_CENTRES)["code"]
                 pos.append(self._po(code, number, day, day + timedelta(days=rng.randint(7, 14)), fc, tuple(lines)))
         return pos
+
+    def _planted_pos(self, taken: set[str], eaches: Counter[str]) -> list[tuple[AmazonPo, PlantedPo]]:
+        """The planted POs, dated the last day before as_of (their own random stream: the rest stays as it was)."""
+        rng = self.rngs("amazon-planted-orders")
+        planted_products = [p for p in self.catalogue if is_planted(p)]
+        regular = [p for p in self.catalogue if not is_planted(p)]
+        day = self.as_of - timedelta(days=1)
+        pos = []
+        for planted in plant_purchase_orders(rng, self.profile, regular, planted_products):
+            number = _unique_po_number(rng, taken)
+            fc = rng.choice(FULFILMENT_CENTRES)["code"]
+            lines = tuple(line.line for line in planted.lines)
+            deliver_by = day + timedelta(days=rng.randint(7, 14))
+            po = self._po(planted.vendor_code, number, day, deliver_by, fc, lines, planted.backorder_allowed)
+            pos.append((po, planted))
+            for line in planted.lines:
+                sku = line.expected.sage_product_code
+                if line.expected.eaches_taken and sku is not None and not is_planted(self.by_sku[sku]):
+                    eaches[sku] += line.expected.eaches_taken
+        return pos
+
+    def stock_needed(self) -> dict[str, int]:
+        """Eaches of each catalogue product that the new POs' accepted lines take, all told. The planted
+        products are left out: the history never touches their stock, which is set for their planted outcome."""
+        return dict(self.new_orders().eaches)
 
     def _remittance_files(self, payments: list[Payment]) -> list[_InboxFile]:
         files = []
@@ -326,6 +405,15 @@ class AmazonSide:
         return files
 
 
+def _unique_po_number(rng: random.Random, taken: set[str]) -> str:
+    """A PO number no other PO has; `taken` gets it."""
+    number = random_amazon_po_number(rng)
+    while number in taken:
+        number = random_amazon_po_number(rng)
+    taken.add(number)
+    return number
+
+
 def _line_gross(quantity: int, line: _InvoicedLine) -> Decimal:
     goods = to_money(quantity * line.unit_price)
     return goods + to_money(goods * line.vat_rate / 100)
@@ -349,9 +437,16 @@ class _PoPlanner:
         self.channels = vendor_channels
         self.as_of = as_of
         self.deliveries: list[_Delivery] = []
+        self.planted: list[_Delivery] = []
 
-    def plan(self, pos: list[AmazonPo]) -> tuple[list[_Delivery], list[Anomaly], list[dict[str, str]]]:
+    def plan(
+        self, pos: list[AmazonPo], planted: list[AmazonPo]
+    ) -> tuple[list[_Delivery], list[Anomaly], list[dict[str, str]]]:
+        """Files for `pos` and, after every other PO of their day, one for each of the `planted` POs."""
         self._pack(pos)
+        for n, po in enumerate(planted):
+            prepared = datetime.combine(po.po_date, time()) + timedelta(minutes=PLANTED_TIME_MINUTES + n)
+            self.planted.append(self._deliver(po.vendor_code, prepared, (po,)))
         changed, resent, broken = self._pick_specials()
         resends = [
             (kind, po, self._resend(po, shift))
@@ -462,8 +557,10 @@ class _PoPlanner:
             delivery.data = data
 
     def _truncate_one(self) -> tuple[_Delivery | None, _Delivery | None]:
-        """An X12 interchange cut short in transfer; the complete file is re-delivered 45 minutes later."""
-        candidates = [d for d in self.deliveries if d.interchange.standard == X12]
+        """An X12 interchange cut short in transfer; the complete file is re-delivered 45 minutes later. Not a
+        planted PO's: those arrive once, last of their day (a re-delivery lands by 23:49, before them)."""
+        planted = {id(delivery) for delivery in self.planted}
+        candidates = [d for d in self.deliveries if d.interchange.standard == X12 and id(d) not in planted]
         if not candidates:
             return None, None
         complete = self.rng.choice(candidates)

@@ -157,6 +157,8 @@ GROUPS: tuple[Group, ...] = (
 )
 
 BOOKS_GROUP = Group("BK", "Books", (), ())
+# New launches and one-off lines set up by hand (the scenario's planted products live here: see `planted`).
+LAUNCHES_GROUP = Group("PL", "Promotions & launches", (), ())
 BOOK_TITLES = (
     "The Hartley & Finch Family Kitchen",
     "Baking Through the Seasons",
@@ -230,7 +232,7 @@ class _Draft:
 
 
 def all_groups() -> tuple[Group, ...]:
-    return (*GROUPS, BOOKS_GROUP)
+    return (*GROUPS, BOOKS_GROUP, LAUNCHES_GROUP)
 
 
 def build_catalogue(rng: random.Random, profile: VendorProfile, count: int) -> list[Product]:

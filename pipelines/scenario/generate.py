@@ -15,10 +15,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipelines.scenario.amazon_side import AmazonSide
+from pipelines.scenario.amazon_side import NEW_PO_DAYS, AmazonSide
 from pipelines.scenario.catalogue import build_catalogue
 from pipelines.scenario.formats import iso, write_event_stream, write_json
 from pipelines.scenario.manifest import Manifest
+from pipelines.scenario.planted import planted_policies, planted_products
 from pipelines.scenario.profile import HARTLEY_AND_FINCH, VendorProfile
 from pipelines.scenario.sage_side import DemandModel, SageHistory, build_masters
 from pipelines.scenario.scales import Scale, resolve_scale
@@ -52,16 +53,19 @@ def generate(
     start = as_of - timedelta(days=size.history_days)
     catalogue = build_catalogue(stream_rng(seed, "catalogue"), profile, size.products)
     demand = DemandModel(size, catalogue)
-    policies = {p.sku: demand.policy(p) for p in catalogue if p.active}
+    # The planted products (fixed, whatever the seed) have no demand: only the planted POs order them.
+    products = catalogue + planted_products(profile, catalogue)
+    policies = {p.sku: demand.policy(p) for p in catalogue if p.active} | planted_policies(profile)
 
-    masters = build_masters(stream_rng(seed, "sage-masters"), profile, catalogue, policies, start, as_of)
+    masters = build_masters(stream_rng(seed, "sage-masters"), profile, products, policies, start, as_of)
     write_json(out / MASTERS_FILE, masters)
 
     counts: Counter[str] = Counter({**_master_counts(masters), **dict.fromkeys(HISTORY_COUNTS, 0)})
     history = SageHistory(stream_rng(seed, "sage-history"), profile, size, catalogue, policies, demand, start, as_of)
-    amazon = AmazonSide(lambda part: stream_rng(seed, part), profile, size, catalogue, demand, as_of)
+    amazon = AmazonSide(lambda part: stream_rng(seed, part), profile, size, products, demand, as_of)
     header = {"as_of": iso(as_of), "days": size.history_days}
-    write_event_stream(out / HISTORY_FILE, header, amazon.observe(_counted(history.events(), counts, profile)))
+    events = _stocked_for_new_orders(amazon.observe(history.events()), history, amazon, start, as_of)
+    write_event_stream(out / HISTORY_FILE, header, _counted(events, counts, profile))
     inbox = amazon.write(out)
     counts.update(inbox.counts)
 
@@ -72,6 +76,7 @@ def generate(
         counts=dict(sorted(counts.items())),
         anomalies=inbox.anomalies,
         events=inbox.events,
+        expected_po_lines=inbox.expected_po_lines,
     )
     manifest.write(out / MANIFEST_FILE)
     return manifest
@@ -85,9 +90,32 @@ def _master_counts(masters: dict[str, Any]) -> dict[str, int]:
         "zero_rated_products": sum(1 for p in masters["products"] if p["vat"] == "zero"),
         "warehouses": len(masters["warehouses"]),
         "warehouse_holdings": len(masters["holdings"]),
+        "price_bands": len(masters["price_bands"]),
+        "product_prices": len(masters["product_prices"]),
         "nominal_codes": len(masters["nominal_codes"]),
         "banks": len(masters["banks"]),
     }
+
+
+def _stocked_for_new_orders(
+    events: Iterable[dict[str, Any]], history: SageHistory, amazon: AmazonSide, start: date, as_of: date
+) -> Iterator[dict[str, Any]]:
+    """Pass the history through, holding back its last NEW_PO_DAYS days. Once it is over, the new POs are
+    known: stock received on the last weekday before those days covers whatever their accepted lines would
+    find short (the history's own replenishment does not plan for POs Sage has not seen), then the days held
+    back follow. So every ordinary line of the new POs is coverable from stock, in any order of arrival."""
+    first_new_day = iso(as_of - timedelta(days=NEW_PO_DAYS))
+    held = []
+    for event in events:
+        if event["date"] >= first_new_day:
+            held.append(event)
+        else:
+            yield event
+    receipt_day = as_of - timedelta(days=NEW_PO_DAYS + 1)
+    while receipt_day.weekday() >= 5:
+        receipt_day -= timedelta(days=1)
+    yield from history.receipts_for(amazon.stock_needed(), max(start, receipt_day))
+    yield from held
 
 
 def _counted(events: Iterable[dict[str, Any]], counts: Counter[str], profile: VendorProfile) -> Iterator[dict]:

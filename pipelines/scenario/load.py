@@ -4,8 +4,8 @@ Everything the Sage 200 API can do goes through the API, with the same request b
 (customers, nominal codes, cost centres, departments, banks, warehouses, products and their holdings,
 sales orders, the opening bank receipt). Only what the API cannot do goes through the sandbox's back
 office: VAT codes, units, product groups, report categories, financial years and period closes, control
-accounts, stock adjustments, and despatching and invoicing sales orders. Every id is read from Sage's
-answers, never assumed.
+accounts, the price book (price bands, product prices, a customer's band), stock adjustments, and despatching
+and invoicing sales orders. Every id is read from Sage's answers, never assumed.
 
 Loading is not resumable: it refuses to start when the Amazon customer account already exists.
 """
@@ -98,6 +98,7 @@ class _Loader:
         self.product_groups: dict[str, int] = {}
         self.warehouses: dict[str, int] = {}
         self.products: dict[str, _ProductIds] = {}
+        self.price_bands: dict[str, int] = {}
         self.fulfilment_centres: dict[str, dict[str, str]] = {}
         self.orders: dict[str, _OrderIds] = {}
 
@@ -120,6 +121,7 @@ class _Loader:
         self._product_groups(masters["product_groups"])
         self._warehouses(masters["warehouses"])
         self._products(masters["products"])
+        self._price_book(masters["price_bands"], masters["product_prices"], masters["customers"])
         self._holdings(masters["holdings"])
         for stock in masters["opening_stock"]:
             self._adjust_stock(stock)
@@ -256,6 +258,31 @@ class _Loader:
                 units=units,
             )
         self._count("products", len(products))
+
+    def _price_book(
+        self, bands: list[dict[str, Any]], prices: list[dict[str, str]], customers: list[dict[str, Any]]
+    ) -> None:
+        """Price bands (the standard one first: a new band's prices start linked to it), each product's price
+        per its stock unit in each band, and the band of each customer not on the standard one."""
+        self.price_bands = self._existing("price_bands", "name")
+        for band in sorted(bands, key=lambda b: not b["is_standard_band"]):
+            if band["name"] not in self.price_bands:
+                self.price_bands[band["name"]] = self.backoffice.post("price_bands", band)["id"]
+                self._count("price_bands")
+        for price in prices:
+            body = {
+                "product_id": self.products[price["sku"]].id,
+                "price_band_id": self.price_bands[price["price_band"]],
+                "price": Decimal(price["price"]),
+            }
+            self.backoffice.post("product_prices", body)
+        self._count("product_prices", len(prices))
+        for customer in customers:
+            if "price_band" in customer:
+                band_id = self.price_bands[customer["price_band"]]
+                self.backoffice.post(
+                    f"customers/{self.customers[customer['reference']]}/price_band", {"price_band_id": band_id}
+                )
 
     def _holdings(self, holdings: list[dict[str, str]]) -> None:
         # A Sage company using a single location links new products to its home warehouse by itself:

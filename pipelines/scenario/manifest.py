@@ -3,6 +3,9 @@
 Anomalies use the exceptions contract's terms (kind + document reference), so a test can check that every
 planted anomaly surfaces in `marts.exceptions` and nothing else does. Events are planted situations that are
 not exceptions (a PO re-sent with a change, or unchanged): informational, each a small dict with a `kind`.
+Expected PO lines say what order-to-cash must make of every line of the planted POs (see `planted`): the Sage
+product and selling unit, the quantities accepted, backordered and rejected in the PO's unit (decimal
+strings), Amazon's rejection reason and the unit cost per each as on the PO.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from pipelines.scenario.formats import write_json
 
 # Bump whenever the generated files change for the same inputs: outputs are compared across runs by hash.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Manifest:
     counts: dict[str, int] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
     events: list[dict[str, str]] = field(default_factory=list)
+    expected_po_lines: list[dict[str, str | None]] = field(default_factory=list)
     generator_version: str = GENERATOR_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -48,6 +52,7 @@ class Manifest:
             "counts": dict(self.counts),
             "anomalies": [anomaly.to_json() for anomaly in self.anomalies],
             "events": [dict(event) for event in self.events],
+            "expected_po_lines": [dict(line) for line in self.expected_po_lines],
         }
 
     def write(self, path: Path) -> None:
@@ -63,5 +68,6 @@ class Manifest:
             counts=data["counts"],
             anomalies=[Anomaly(**anomaly) for anomaly in data["anomalies"]],
             events=data.get("events", []),  # manifests of generator version 1 have none
+            expected_po_lines=data.get("expected_po_lines", []),  # nor those before version 3
             generator_version=data["generator_version"],
         )

@@ -155,6 +155,14 @@ TRADE_CUSTOMERS = (
     },
 )
 
+# Price bands: Sage's standard band holds the trade price list; Amazon buys at its negotiated cost prices.
+STANDARD_BAND = "Standard"
+AMAZON_BAND = "Amazon"
+PRICE_BANDS = (
+    {"name": STANDARD_BAND, "description": "Trade price list", "is_standard_band": True},
+    {"name": AMAZON_BAND, "description": "Amazon Vendor Central cost prices", "is_standard_band": False},
+)
+
 AMAZON_COURIERS = ("DHL Parcel UK", "Palletways", "Amazon Freight")
 TRADE_COURIERS = ("DPD", "Royal Mail Tracked")
 
@@ -315,11 +323,14 @@ def build_masters(
         "product_groups": [{"code": g.code, "description": g.description} for g in all_groups()],
         "warehouses": [dict(w) for w in WAREHOUSES],
         "products": [_product_master(rng, p, start) for p in catalogue],
+        "price_bands": [dict(band) for band in PRICE_BANDS],
+        "product_prices": _product_prices(catalogue),
         "holdings": _holdings(catalogue, policies),
+        # A product awaiting its first delivery has no opening stock.
         "opening_stock": [
             {"sku": p.sku, "warehouse": p.warehouse, "quantity": str(policies[p.sku].opening), "date": iso(start)}
             for p in catalogue
-            if p.active
+            if p.active and policies[p.sku].opening > 0
         ],
     }
 
@@ -399,6 +410,7 @@ def _customers(rng: random.Random, profile: VendorProfile) -> list[dict[str, Any
         "payment_terms_days": 60,
         "tax_code": TAX_CODE_BY_VAT[STANDARD_VAT],
         "channel": AMAZON_CHANNEL,
+        "price_band": AMAZON_BAND,  # trade customers stay on the standard band, as every new Sage customer is
     }
     trade = [
         {
@@ -428,6 +440,15 @@ def _product_master(rng: random.Random, product: Product, start: date) -> dict[s
     if not product.active:
         master["inactivation_date"] = iso(start - timedelta(days=rng.randint(10, 200)))
     return master
+
+
+def _product_prices(catalogue: list[Product]) -> list[dict[str, str]]:
+    """Each product's price in each band, per its stock unit (an each: the catalogue's prices are per each)."""
+    return [
+        {"sku": p.sku, "price_band": band, "price": money(price)}
+        for p in catalogue
+        for band, price in ((STANDARD_BAND, p.trade_price), (AMAZON_BAND, p.amazon_cost))
+    ]
 
 
 def _holdings(catalogue: list[Product], policies: dict[str, StockPolicy]) -> list[dict[str, str]]:
@@ -705,6 +726,18 @@ class SageHistory:
         self.on_order.add(sku)
         arrival = next_weekday(day + timedelta(days=self.rng.randint(5, 12)))
         self._schedule(arrival, _STOCK, "stock", sku, quantity)
+
+    def receipts_for(self, needed: dict[str, int], day: date) -> list[dict[str, Any]]:
+        """Goods received on `day`, in whole cases, wherever stock free of the open orders (after the whole
+        history) falls short of `needed` eaches. Sage allocates an open order no more than it still needs, so
+        its free stock is at least this, wherever in the history the receipt lands."""
+        receipts = []
+        for sku, eaches in sorted(needed.items()):
+            shortfall = eaches - (self.stock[sku] - self.committed[sku])
+            if shortfall > 0:
+                case_pack = self.by_sku[sku].case_pack
+                receipts.append(self._goods_in(day, sku, math.ceil(shortfall / case_pack) * case_pack))
+        return receipts
 
     def _goods_in(self, day: date, sku: str, quantity: int) -> dict[str, Any]:
         self.stock[sku] += quantity

@@ -21,6 +21,7 @@ from pipelines.scenario.scales import SCALES, Scale, resolve_scale
 
 AS_OF = date(2026, 3, 16)
 SEED = 20260316
+PLANTED_PRODUCTS = 5  # pipelines/scenario/planted.py
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 
 
@@ -84,11 +85,12 @@ def test_manifest_describes_the_run(small: tuple[Path, Manifest]) -> None:
     assert written["as_of"] == "2026-03-16"
     assert written["scale"] == "small"
     assert written["generator_version"] == GENERATOR_VERSION
-    # The Amazon side plants one unreadable file and one unreadable PO (tests/scenario/test_amazon_side.py).
-    assert [anomaly["kind"] for anomaly in written["anomalies"]] == [
-        "inbound_file_quarantined",
-        "inbound_set_quarantined",
-    ]
+    # The Amazon side plants one unreadable file and one unreadable PO (tests/scenario/test_amazon_side.py), a
+    # PO changed after its Sage order, and the planted POs' line exceptions (tests/scenario/test_planted.py).
+    kinds = [anomaly["kind"] for anomaly in written["anomalies"]]
+    assert kinds[:3] == ["inbound_file_quarantined", "inbound_set_quarantined", "po_changed_after_order"]
+    assert all(kind.startswith("po_line_") for kind in kinds[3:])
+    assert len(written["expected_po_lines"]) == written["counts"]["amazon_purchase_order_lines_planted"] > 0
     assert Manifest.read(out / MANIFEST_FILE) == manifest
 
 
@@ -110,7 +112,7 @@ def test_counts_agree_with_the_files(
 def test_counts_are_plausible_for_a_small_vendor(small: tuple[Path, Manifest]) -> None:
     counts = small[1].counts
     scale = SCALES["small"]
-    assert counts["products"] == scale.products
+    assert counts["products"] == scale.products + PLANTED_PRODUCTS
     assert counts["amazon_orders"] == scale.amazon_orders
     assert counts["trade_orders"] == scale.trade_orders
     assert 4 * scale.amazon_orders <= counts["sales_order_lines"] <= 10 * scale.amazon_orders
@@ -131,7 +133,9 @@ def test_gs1_check_digit_matches_known_barcodes() -> None:
 def test_every_barcode_is_a_valid_ean13_under_our_prefix(masters: dict[str, Any]) -> None:
     barcodes = [p["ean"] for p in masters["products"]]
     assert all(is_valid_ean13(code) and code.startswith("5060123") for code in barcodes)
-    assert len(set(barcodes)) == len(barcodes)
+    # One barcode is on two products, planted: an old product code never retired.
+    shared = [code for code, n in Counter(barcodes).items() if n > 1]
+    assert len(shared) == 1 and Counter(barcodes)[shared[0]] == 2
 
 
 def test_products_have_amazon_and_vendor_identifiers(masters: dict[str, Any]) -> None:
@@ -335,4 +339,4 @@ def test_a_reduced_year_long_scale_generates(tmp_path: Path) -> None:
     assert manifest.counts["amazon_orders"] == 300
     assert manifest.counts["period_closes"] == 12
     assert manifest.counts["stock_receipts"] > 0
-    assert manifest.counts["products"] == 80
+    assert manifest.counts["products"] == 80 + PLANTED_PRODUCTS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -14,7 +16,7 @@ from pipelines.amazon.documents import RemittancePayment
 from pipelines.amazon.remittance_export import read_remittance_export
 from pipelines.sage200.client import SageApiError, SageClient
 from pipelines.scenario.formats import read_event_stream
-from pipelines.scenario.generate import HISTORY_FILE, generate
+from pipelines.scenario.generate import HISTORY_FILE, MASTERS_FILE, generate
 from pipelines.scenario.load import AlreadyLoaded, LoadSummary, load
 from pipelines.scenario.manifest import Manifest
 
@@ -137,3 +139,58 @@ def test_loading_twice_is_refused(
     client, office = sandbox
     with pytest.raises(AlreadyLoaded, match="AMA001"):
         load(scenario[0], client, office)
+
+
+def test_the_price_book_is_loaded(
+    loaded: LoadSummary, scenario: tuple[Path, Manifest], sandbox: tuple[SageClient, Any]
+) -> None:
+    client, _ = sandbox
+    masters = json.loads((scenario[0] / MASTERS_FILE).read_text(encoding="utf-8"))
+    bands = {band["name"]: band for band in client.get_all("price_bands")}
+    assert {(name, band["is_standard_band"]) for name, band in bands.items()} == {
+        ("Standard", True),
+        ("Amazon", False),
+    }
+    prices = {
+        (row["product_code"], row["price_band_name"]): Decimal(str(row["product_price_price"]))
+        for row in client.get_all("product_price_views")
+    }
+    assert prices == {(p["sku"], p["price_band"]): Decimal(p["price"]) for p in masters["product_prices"]}
+    customers = {c["reference"]: c["price_band_id"] for c in client.get_all("customers")}
+    assert customers.pop("AMA001") == bands["Amazon"]["id"]
+    assert set(customers.values()) == {bands["Standard"]["id"]}
+
+
+def test_sage_holds_the_planted_products_and_free_stock_for_the_new_pos(
+    loaded: LoadSummary, scenario: tuple[Path, Manifest], sandbox: tuple[SageClient, Any]
+) -> None:
+    """Sage's free stock is at least what the generator counted on (opening stock and receipts less all
+    that was ordered), and exact for the planted products, which nothing else orders."""
+    client, _ = sandbox
+    masters = json.loads((scenario[0] / MASTERS_FILE).read_text(encoding="utf-8"))
+    products = {p["code"]: p for p in client.get_all("products")}
+    free: dict[str, Decimal] = defaultdict(Decimal)
+    codes = {p["id"]: code for code, p in products.items()}
+    for holding in client.get_all("warehouse_holdings"):
+        free[codes[holding["product_id"]]] += Decimal(str(holding["free_stock_available"]))
+    counted_on = free_stock_at_least(scenario[0], masters)
+    assert all(free[sku] >= eaches for sku, eaches in counted_on.items()), "Sage has less free stock"
+    planted = [f"HF-PL-{n:04d}" for n in range(1, 6)]
+    assert [free[sku] for sku in planted] == [counted_on[sku] for sku in planted] == [60, 24, 0, 144, 30]
+    assert products[planted[0]]["barcode"] == products[planted[1]]["barcode"]
+    assert {products[sku]["product_status_type"] for sku in planted} == {"Active"}
+
+
+def free_stock_at_least(directory: Path, masters: dict[str, Any]) -> dict[str, int]:
+    """Eaches of each product free of every open order after the history, as the generator counts them."""
+    multiples = {
+        p["sku"]: {u["name"]: int(u["multiple_of_base_unit"]) for u in p["units"]} for p in masters["products"]
+    }
+    free: Counter[str] = Counter({s["sku"]: int(s["quantity"]) for s in masters["opening_stock"]})
+    for event in read_event_stream(directory / HISTORY_FILE):
+        if event["event"] == "stock_adjustment":
+            free[event["sku"]] += int(event["quantity"])
+        elif event["event"] == "sales_order":
+            for line in event["lines"]:
+                free[line["sku"]] -= int(line["quantity"]) * multiples[line["sku"]][line["unit"]]
+    return {sku: free[sku] for sku in multiples}
