@@ -689,3 +689,53 @@ APERAK = MessageSpec(
     ),
     DIRECTORY,
 )
+
+# ORDRSP D.96A (EANCOM 1997 ORDRSP, EAN005): our answer to an ORDERS, written by `pipelines.orders.documents`.
+# We are the sender, so the definition holds exactly what we write and the codes we mean: a document that drifts
+# from it is refused before it leaves. Group names are labels for error messages, numbered as EANCOM's ORDRSP
+# numbers them (unverified against the D.96A table). Which codes Amazon expects is unconfirmed beyond the BGM
+# document name 231 and the response types AP / AC / RE; see the constants in `pipelines.orders.documents`.
+ORDRSP = MessageSpec(
+    "ORDRSP",
+    "D",
+    "96A",
+    "UN",
+    (
+        # 231 purchase order response; 1225 29 accepted without amendment, 4 change, 27 not accepted;
+        # 4343 AP accepted, AC accepted with change, RE rejected.
+        Use(
+            "BGM",
+            M,
+            1,
+            codes={"1.1": codes("231"), "3": codes("4", "27", "29"), "4": codes("AC", "AP", "RE")},
+            required={"1.1", "2", "3", "4"},
+        ),
+        # 137 document date.
+        _dtm(M, 35, "137"),
+        # ON the purchase order answered, with its date (171 reference date).
+        Group("SG1", C, 10, (Use("RFF", M, 1, codes={"1.1": codes("ON")}, required={"1.2"}), _dtm(C, 5, "171"))),
+        # BY Amazon, SU us, DP the delivery party the order named, each by its party id.
+        Group("SG3", C, 99, (Use("NAD", M, 1, codes={"1": codes("BY", "SU", "DP")}, required={"2"}),)),
+        Group("SG8", C, 5, (Use("CUX", M, 1, required={"1", "1.2"}),)),
+        Group(
+            "SG26",
+            C,
+            200_000,
+            (
+                # 1229: 5 accepted without amendment, 6 accepted with amendment, 7 not accepted.
+                Use("LIN", M, 1, codes={"2": codes("5", "6", "7")}, required={"1", "2"}),
+                # 5 product identification: the identifiers the order sent beyond the one in LIN.
+                Use("PIA", C, 25, codes={"1": codes("5")}),
+                # 21 ordered, 12 despatch (accepted), 83 backorder, 182 cancelled (rejected).
+                Use("QTY", M, 10, codes={"1.1": codes("21", "12", "83", "182")}),
+                # 11 despatch date of the accepted quantity, 44 availability date of the backordered one.
+                _dtm(C, 35, "11", "44"),
+                Group("SG30", M, 25, (Use("PRI", M, 1, codes={"1.1": codes("AAA")}, required={"1", "1.2"}),)),
+            ),
+        ),
+        Use("UNS", M, 1, codes={"1": codes("S")}),
+        # 2 number of lines.
+        Use("CNT", C, 10, codes={"1.1": codes("2")}),
+    ),
+    DIRECTORY,
+)

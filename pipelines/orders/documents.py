@@ -1,0 +1,557 @@
+"""A PO acknowledgement rendered three ways: X12 855, EDIFACT ORDRSP and the SP-API `submitAcknowledgement` JSON.
+
+Every renderer is a pure function of the acknowledgement and its envelope values, so a document renders to the
+same bytes anywhere, and none returns a document that has not passed its check: the 855 its pyx12 map (through
+`write_x12`), the ORDRSP our D.96A definition (through `write_interchange`), the JSON Amazon's own schema from
+the Vendor Orders model vendored in ``pipelines/amazon/spapi``. `write_acknowledgement` takes fresh control
+numbers from the outbox, renders, and writes one file; a document that fails is refused with a ValueError
+(`X12WriteError`, `InvalidDocument` or `AcknowledgementDocumentError`) and nothing is written.
+
+Code values come from Amazon's guides as mirrored by Stedi, the SP-API model, EANCOM and practitioners'
+Amazon integrations; each constant says which, and what no source settled is marked unconfirmed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import ValidationError
+
+from pipelines.amazon.documents import ProductIdentifier
+from pipelines.edi.edifact import Envelope, OutboundMessage, write_interchange
+from pipelines.edi.edifact.d96a import ORDRSP
+from pipelines.edi.edifact.writer import Value
+from pipelines.edi.outbox import OutboundDocument, Outbox
+from pipelines.edi.x12 import OutboundGroup, OutboundInterchange, OutboundSet, Separators, write_x12
+from pipelines.edi.x12.writer import SegmentValues
+from pipelines.orders.acknowledgement import (
+    ACCEPTED,
+    BACKORDERED,
+    INVALID_PRODUCT_IDENTIFIER,
+    OBSOLETE_PRODUCT,
+    REJECTED,
+    TEMPORARILY_UNAVAILABLE,
+    Acknowledgement,
+    AcknowledgementLine,
+    LineOutcome,
+)
+
+X12 = "X12"
+EDIFACT = "EDIFACT"
+API = "API"
+DOCUMENT_TYPES = {X12: "855", EDIFACT: "ORDRSP", API: "ACKNOWLEDGEMENT"}
+# An SP-API acknowledgement goes to Amazon itself, not to an EDI partner id.
+API_PARTNER = "AMAZON"
+
+# How each syntax says "eaches" and "cases": X12 355, UN/ECE Rec. 20 (as our ORDERS reader sees Amazon's
+# units and our scenario writes them), SP-API ItemQuantity.unitOfMeasure.
+EACHES = "Eaches"
+CASES = "Cases"
+UNITS = {
+    X12: {EACHES: "EA", CASES: "CA"},
+    EDIFACT: {EACHES: "PCE", CASES: "CS"},
+    API: {EACHES: "Eaches", CASES: "Cases"},
+}
+UNIT_KINDS = {code: kind for units in UNITS.values() for kind, code in units.items()}
+
+# --- X12 855 codes ---------------------------------------------------------------------------------------
+PURCHASE_ORDER_ACKNOWLEDGEMENT_GROUP = "PR"  # GS01
+# ISA05/ISA07: Amazon's interchange id and ours are mutually defined ids (Amazon's own ISA06 AMAZON is ZZ).
+MUTUALLY_DEFINED_ID = "ZZ"
+ORIGINAL = "00"  # BAK01
+# BAK02, confirmed by Amazon's retail 855 guide (Stedi's mirror lists exactly these two).
+WITHOUT_CHANGE = "AD"
+WITH_CHANGE = "AC"
+SHIP_TO = "ST"  # N101
+PRICE_PER_EACH = "PE"  # PO105: Amazon's prices are per each, even for a quantity in cases
+CURRENT_SCHEDULE_SHIP = "068"  # ACK04: the date in ACK05 is when we ship; the conventional qualifier, unconfirmed
+# ACK01 per outcome (status, rejection reason). IA / IB / IR are the conventional X12 668 codes for accepted,
+# backordered and rejected that the domain notes name (Amazon's exact list unconfirmed). For the two reasons
+# with an X12 668 code of their own we use R2 "Item Rejected, Invalid Item Product Number" and ID "Item Deleted"
+# (the product is discontinued); no Amazon source confirms that Amazon reads either, so both are unconfirmed
+# and kept here, in one place, with the 855 map's ACK01 code list to match.
+ACK_CODES: dict[tuple[str, str | None], str] = {
+    (ACCEPTED, None): "IA",
+    (BACKORDERED, None): "IB",
+    (REJECTED, TEMPORARILY_UNAVAILABLE): "IR",
+    (REJECTED, INVALID_PRODUCT_IDENTIFIER): "R2",
+    (REJECTED, OBSOLETE_PRODUCT): "ID",
+}
+
+# --- EDIFACT ORDRSP codes --------------------------------------------------------------------------------
+EANCOM_ORDRSP = "EAN005"  # UNH S009 0057: EANCOM 1997's ORDRSP, as practitioners' ORDRSPs to Amazon EU say
+# UNB as our ORDERS reader sees Amazon write it (`pipelines.scenario.amazon_documents`): UNOA:2, parties by
+# GLN under identification code qualifier 14 (EAN).
+SYNTAX = "UNOA"
+SYNTAX_VERSION = "2"
+EAN_PARTY = "14"
+GLN_AGENCY = "9"  # 3055 for a GLN in NAD
+ORDER_RESPONSE = "231"  # BGM 1001, confirmed (domain notes)
+UNCHANGED = "unchanged"
+CHANGED = "changed"
+REJECTED_IN_FULL = "rejected"
+# BGM (1225 message function, 4343 response type) per answer. The response types AP / AC / RE are the domain
+# notes' reading of Amazon's ORDRSP guide; 1225 29 / 4 / 27 is what practitioners' ORDRSPs to Amazon EU send
+# alongside (EANCOM: accepted without amendment / change / not accepted): unconfirmed.
+MESSAGE_CODES = {UNCHANGED: ("29", "AP"), CHANGED: ("4", "AC"), REJECTED_IN_FULL: ("27", "RE")}
+# LIN 1229 per line: 5 accepted without amendment, 6 accepted with amendment, 7 not accepted (D.96A 1229; the
+# domain notes give 5/6/7; a practitioner integration sends 10 "not found" for unknown items): unconfirmed.
+LINE_ACTIONS = {UNCHANGED: "5", CHANGED: "6", REJECTED_IN_FULL: "7"}
+ORDERED_QUANTITY = "21"
+# QTY 6063 per outcome: 12 despatch, 83 backorder (both seen in practitioners' ORDRSPs to Amazon), 182
+# cancelled (the domain notes; one practitioner integration sends 185 instead): 182 is unconfirmed.
+QUANTITY_QUALIFIERS = {ACCEPTED: "12", BACKORDERED: "83", REJECTED: "182"}
+# DTM 2005 for an outcome's ship date: 11 despatch date, 44 availability date. One DTM per qualifier ties each
+# date to its quantity; which qualifiers Amazon reads is unconfirmed.
+SHIP_DATE_QUALIFIERS = {ACCEPTED: "11", BACKORDERED: "44"}
+DOCUMENT_DATE = "137"
+ORDER_NUMBER = "ON"  # RFF 1153: the order we answer
+REFERENCE_DATE = "171"  # DTM with RFF: the order's date
+CCYYMMDD = "102"
+REFERENCE_CURRENCY = "2"  # CUX 6347
+ORDER_CURRENCY = "9"  # CUX 6343
+NET_PRICE = "AAA"  # PRI 5125: net unit price, as Amazon's ORDERS sends it
+PRODUCT_IDENTIFICATION = "5"  # PIA 4347, as Amazon's ORDERS sends it
+# Item number types Amazon's ORDERS carries in LIN itself (its UK example: EN, UP); others come in PIA.
+LIN_ITEM_TYPES = frozenset({"EN", "UP"})
+PIA_ITEMS = 5  # a PIA holds five item numbers (C212 x 5)
+# No Amazon source defines where an ORDRSP carries the rejection reason, so it carries none: the LIN action and
+# QTY 182 say "not accepted" and the 855 or the API is where a reason travels.
+
+# --- SP-API model ----------------------------------------------------------------------------------------
+SPAPI_MODEL = files("pipelines.amazon") / "spapi" / "vendorOrders.json"
+REQUEST_DEFINITION = "SubmitAcknowledgementRequest"
+ASIN_FIELD = "amazonProductIdentifier"
+VENDOR_FIELD = "vendorProductIdentifier"
+# What an EDI order calls the ASIN: BP buyer's part number (the domain notes: unconfirmed). An order read from
+# the API keeps the API's own field names as qualifiers.
+ASIN_QUALIFIERS = frozenset({"BP", ASIN_FIELD})
+
+
+class AcknowledgementDocumentError(ValueError):
+    """The acknowledgement cannot be said in this syntax, or breaks a rule Amazon states: nothing was written."""
+
+
+class ApiAcknowledgementError(AcknowledgementDocumentError):
+    """The JSON breaks Amazon's SubmitAcknowledgementRequest schema; `path` names the first place it does."""
+
+    def __init__(self, message: str, path: str, problems: Sequence[str]) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problems = tuple(problems)
+
+
+# --- X12 855 ---------------------------------------------------------------------------------------------
+
+
+def render_855(
+    ack: Acknowledgement,
+    *,
+    sender_id: str,
+    receiver_id: str,
+    isa13: int,
+    gs06: str,
+    st02: str,
+    prepared_at: datetime,
+    version: str = "004010",
+    usage: str = "P",
+) -> str:
+    """The 855 interchange (one group, one set) as X12 text, validated by our 855 map for `version`.
+
+    `sender_id` is our interchange and application id (ISA06, GS02), `receiver_id` Amazon's (ISA08, GS03).
+    Raises `X12WriteError` when the set breaks the map, `AcknowledgementDocumentError` for a unit X12 cannot say.
+    """
+    _check_amazon_rules(ack)
+    group = OutboundGroup(
+        PURCHASE_ORDER_ACKNOWLEDGEMENT_GROUP,
+        sender_id,
+        receiver_id,
+        gs06,
+        version,
+        [OutboundSet("855", st02, _855_body(ack))],
+    )
+    interchange = OutboundInterchange(
+        sender_qualifier=MUTUALLY_DEFINED_ID,
+        sender_id=sender_id,
+        receiver_qualifier=MUTUALLY_DEFINED_ID,
+        receiver_id=receiver_id,
+        control_number=isa13,
+        prepared_at=prepared_at,
+        version=version[:5],
+        usage=usage,
+        groups=[group],
+    )
+    return write_x12(interchange, _x12_separators(version))
+
+
+def _x12_separators(version: str) -> Separators:
+    # From 00402 on ISA11 is the repetition separator, which the writer only fills in when it is given one.
+    return Separators(repetition="^") if version[:5] >= "00402" else Separators()
+
+
+def _855_body(ack: Acknowledgement) -> list[SegmentValues]:
+    bak02 = WITHOUT_CHANGE if ack.is_unchanged else WITH_CHANGE
+    body: list[SegmentValues] = [
+        ("BAK", ORIGINAL, bak02, ack.po_number, _ccyymmdd(ack.po_date), "", "", "", ack.sales_order_number or "")
+    ]
+    if ack.ship_to_id:
+        body.append(("N1", SHIP_TO, "", ack.ship_to_qualifier or "", ack.ship_to_id))
+    for line in ack.lines:
+        unit = _unit(line, X12)
+        identifiers = [part for identifier in line.identifiers for part in (identifier.qualifier, identifier.value)]
+        body.append(
+            ("PO1", line.line_id, _quantity(line.ordered_quantity), unit, _money(line.unit_cost), PRICE_PER_EACH,
+             *identifiers)
+        )  # fmt: skip
+        body += [_ack_segment(outcome, unit) for outcome in line.outcomes]
+    hash_total = sum((line.ordered_quantity for line in ack.lines), Decimal(0))
+    body.append(("CTT", str(len(ack.lines)), _quantity(hash_total)))
+    return body
+
+
+def _ack_segment(outcome: LineOutcome, unit: str) -> SegmentValues:
+    code = ACK_CODES[(outcome.status, outcome.rejection_reason)]
+    if outcome.ship_date is None:
+        return ("ACK", code, _quantity(outcome.quantity), unit)
+    return ("ACK", code, _quantity(outcome.quantity), unit, CURRENT_SCHEDULE_SHIP, _ccyymmdd(outcome.ship_date))
+
+
+# --- EDIFACT ORDRSP --------------------------------------------------------------------------------------
+
+
+def render_ordrsp(
+    ack: Acknowledgement,
+    *,
+    sender_id: str,
+    receiver_id: str,
+    unb_reference: str,
+    unh_reference: str,
+    prepared_at: datetime,
+) -> bytes:
+    """The ORDRSP interchange (one message) as bytes, validated by our D.96A ORDRSP definition.
+
+    `sender_id` is our GLN (UNB sender, NAD+SU), `receiver_id` Amazon's (UNB recipient, NAD+BY). Raises
+    `InvalidDocument` when a segment breaks the definition, `AcknowledgementDocumentError` for an answer the
+    ORDRSP cannot carry (two quantities of one status on a line, whose dates it could not tell apart).
+    """
+    _check_amazon_rules(ack)
+    envelope = Envelope(
+        syntax=SYNTAX,
+        version=SYNTAX_VERSION,
+        sender=(sender_id, EAN_PARTY),
+        recipient=(receiver_id, EAN_PARTY),
+        prepared=prepared_at,
+        reference=unb_reference,
+    )
+    message = OutboundMessage(unh_reference, ORDRSP, _ordrsp_body(ack, sender_id, receiver_id), EANCOM_ORDRSP)
+    return write_interchange(envelope, [message])
+
+
+def _ordrsp_body(ack: Acknowledgement, sender_id: str, receiver_id: str) -> list[tuple[str, Sequence[Value]]]:
+    function, response_type = MESSAGE_CODES[_answer(ack)]
+    body: list[tuple[str, Sequence[Value]]] = [
+        ("BGM", [ORDER_RESPONSE, ack.po_number, function, response_type]),
+        # The day we answered, in the zone the answer was given in: the business day, not UTC's.
+        ("DTM", [(DOCUMENT_DATE, _ccyymmdd(ack.acknowledged_at.date()), CCYYMMDD)]),
+        ("RFF", [(ORDER_NUMBER, ack.po_number)]),
+        ("DTM", [(REFERENCE_DATE, _ccyymmdd(ack.po_date), CCYYMMDD)]),
+        ("NAD", ["BY", (receiver_id, "", GLN_AGENCY)]),
+        ("NAD", ["SU", (sender_id, "", GLN_AGENCY)]),
+    ]
+    if ack.ship_to_id:
+        body.append(("NAD", ["DP", (ack.ship_to_id, "", ack.ship_to_qualifier or "")]))
+    body.append(("CUX", [(REFERENCE_CURRENCY, ack.currency, ORDER_CURRENCY)]))
+    for line in ack.lines:
+        body += _ordrsp_line(line)
+    body += [("UNS", ["S"]), ("CNT", [("2", str(len(ack.lines)))])]
+    return body
+
+
+def _ordrsp_line(line: AcknowledgementLine) -> list[tuple[str, Sequence[Value]]]:
+    statuses = [outcome.status for outcome in line.outcomes]
+    repeated = sorted({status for status in statuses if statuses.count(status) > 1})
+    if repeated:
+        raise AcknowledgementDocumentError(
+            f"line {line.line_id}: an ORDRSP carries one {' / '.join(repeated)} quantity per line; merge the parts"
+        )
+    unit = _unit(line, EDIFACT)
+    in_lin, in_pia = _lin_and_pia_items(line.identifiers)
+    segments: list[tuple[str, Sequence[Value]]] = [
+        ("LIN", [line.line_id, LINE_ACTIONS[_line_answer(line)], (in_lin.value, in_lin.qualifier) if in_lin else None])
+    ]
+    for start in range(0, len(in_pia), PIA_ITEMS):
+        items = [(item.value, item.qualifier) for item in in_pia[start : start + PIA_ITEMS]]
+        segments.append(("PIA", [PRODUCT_IDENTIFICATION, *items]))
+    segments.append(("QTY", [(ORDERED_QUANTITY, _quantity(line.ordered_quantity), unit)]))
+    for outcome in line.outcomes:
+        segments.append(("QTY", [(QUANTITY_QUALIFIERS[outcome.status], _quantity(outcome.quantity), unit)]))
+    for outcome in line.outcomes:
+        if outcome.ship_date is not None:
+            segments.append(("DTM", [(SHIP_DATE_QUALIFIERS[outcome.status], _ccyymmdd(outcome.ship_date), CCYYMMDD)]))
+    # The price per one piece, said explicitly (basis 1 PCE) because the quantity may be in cases.
+    price = (NET_PRICE, _money(line.unit_cost), "", "", "1", UNITS[EDIFACT][EACHES])
+    segments.append(("PRI", [price]))
+    return segments
+
+
+def _lin_and_pia_items(
+    identifiers: Sequence[ProductIdentifier],
+) -> tuple[ProductIdentifier | None, list[ProductIdentifier]]:
+    """The item number for LIN (the first, when it is a GTIN type Amazon puts there) and the rest for PIA."""
+    if identifiers and identifiers[0].qualifier in LIN_ITEM_TYPES:
+        return identifiers[0], list(identifiers[1:])
+    return None, list(identifiers)
+
+
+def _answer(ack: Acknowledgement) -> str:
+    if ack.is_rejected:
+        return REJECTED_IN_FULL
+    return UNCHANGED if ack.is_unchanged else CHANGED
+
+
+def _line_answer(line: AcknowledgementLine) -> str:
+    if line.is_unchanged:
+        return UNCHANGED
+    return REJECTED_IN_FULL if line.quantity(REJECTED) == line.ordered_quantity else CHANGED
+
+
+# --- SP-API JSON -----------------------------------------------------------------------------------------
+
+
+def render_api_acknowledgement(ack: Acknowledgement, *, selling_party_id: str) -> str:
+    """The `submitAcknowledgement` body (SubmitAcknowledgementRequest) as indented JSON, held to Amazon's schema.
+
+    Keys follow the order of Amazon's model; money and quantities are never floats (amounts are strings,
+    quantities integers as the model requires). Dates are ISO 8601 in UTC; a ship date is that day at 00:00Z.
+    Raises `AcknowledgementDocumentError` (or its `ApiAcknowledgementError`) when the JSON cannot be valid.
+    """
+    _check_amazon_rules(ack)
+    payload = {
+        "acknowledgements": [
+            {
+                "purchaseOrderNumber": ack.po_number,
+                "sellingParty": {"partyId": selling_party_id},
+                "acknowledgementDate": _iso_utc(ack.acknowledged_at),
+                "items": [_api_item(line, ack.currency) for line in ack.lines],
+            }
+        ]
+    }
+    validate_api_acknowledgement(payload)
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def validate_api_acknowledgement(payload: dict[str, Any]) -> None:
+    """Hold `payload` to SubmitAcknowledgementRequest from Amazon's Vendor Orders model.
+
+    Raises `ApiAcknowledgementError` naming the JSON path of the first problem (``$.acknowledgements[0].items[1]
+    .netCost.amount``); for a missing property the path ends in that property. `problems` lists them all.
+    """
+    # In document order: a path's parts compare element by element, so items[10] comes after items[2].
+    errors = sorted(_acknowledgement_validator().iter_errors(payload), key=lambda error: tuple(error.absolute_path))
+    if not errors:
+        return
+    problems = [f"{_error_path(error)}: {error.message}" for error in errors]
+    raise ApiAcknowledgementError(
+        f"the acknowledgement breaks Amazon's {REQUEST_DEFINITION} schema at {problems[0]}",
+        _error_path(errors[0]),
+        problems,
+    )
+
+
+@functools.cache
+def _acknowledgement_validator() -> Draft4Validator:
+    """A validator for SubmitAcknowledgementRequest, its ``#/definitions/...`` refs resolved within the model."""
+    model = json.loads(SPAPI_MODEL.read_text(encoding="utf-8"))
+    schema = {"$ref": f"#/definitions/{REQUEST_DEFINITION}", "definitions": _with_decimal_pattern(model["definitions"])}
+    # Swagger 2.0 schemas are a subset of JSON Schema draft 4; its date-time format is checked too.
+    Draft4Validator.check_schema(schema)
+    return Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+def _with_decimal_pattern(definitions: dict[str, Any]) -> dict[str, Any]:
+    """The definitions with Decimal's pattern made a rule: Amazon states it only in the description, and an
+    amount that breaks it ("12,50", "1.") is refused by Amazon all the same."""
+    decimal = dict(definitions["Decimal"])
+    stated = re.search(r"`(\^[^`]+\$)`", decimal.get("description", ""))
+    if stated is None:
+        raise ValueError(f"{SPAPI_MODEL}: Decimal no longer states its pattern; check the vendored model")
+    decimal["pattern"] = stated.group(1)
+    return {**definitions, "Decimal": decimal}
+
+
+def _error_path(error: ValidationError) -> str:
+    path = error.json_path
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = next(name for name in error.validator_value if name not in error.instance)
+        path = f"{path}.{missing}"
+    return path
+
+
+def _api_item(line: AcknowledgementLine, currency: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"itemSequenceNumber": line.line_id}
+    item.update(_api_identifiers(line.identifiers))
+    item["orderedQuantity"] = _api_quantity(line, line.ordered_quantity)
+    item["netCost"] = {"currencyCode": currency, "amount": _money(line.unit_cost)}
+    item["itemAcknowledgements"] = [_api_outcome(line, outcome) for outcome in line.outcomes]
+    return item
+
+
+def _api_identifiers(identifiers: Iterable[ProductIdentifier]) -> dict[str, str]:
+    """The ASIN and the vendor's identifier, each the first one the order sent of its kind."""
+    found: dict[str, str] = {}
+    for identifier in identifiers:
+        field = ASIN_FIELD if identifier.qualifier in ASIN_QUALIFIERS else VENDOR_FIELD
+        found.setdefault(field, identifier.value)
+    return {field: found[field] for field in (ASIN_FIELD, VENDOR_FIELD) if field in found}
+
+
+def _api_outcome(line: AcknowledgementLine, outcome: LineOutcome) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "acknowledgementCode": outcome.status,
+        "acknowledgedQuantity": _api_quantity(line, outcome.quantity),
+    }
+    if outcome.ship_date is not None:
+        answer["scheduledShipDate"] = f"{outcome.ship_date.isoformat()}T00:00:00Z"
+    if outcome.rejection_reason is not None:
+        answer["rejectionReason"] = outcome.rejection_reason
+    return answer
+
+
+def _api_quantity(line: AcknowledgementLine, quantity: Decimal) -> dict[str, Any]:
+    unit = _unit(line, API)
+    amount: dict[str, Any] = {"amount": _whole(quantity, f"line {line.line_id}: quantity"), "unitOfMeasure": unit}
+    if unit == UNITS[API][CASES]:
+        if line.unit_size is None:
+            raise AcknowledgementDocumentError(f"line {line.line_id} is in cases but has no case size (unitSize)")
+        amount["unitSize"] = _whole(line.unit_size, f"line {line.line_id}: case size")
+    return amount
+
+
+def _whole(value: Decimal, what: str) -> int:
+    if value != value.to_integral_value():
+        raise AcknowledgementDocumentError(f"{what} {value} is not whole; Amazon's API takes whole numbers only")
+    return int(value)
+
+
+# --- the outbox ------------------------------------------------------------------------------------------
+
+
+def write_acknowledgement(
+    ack: Acknowledgement,
+    outbox: Outbox,
+    *,
+    standard: str,
+    our_id: str,
+    partner_id: str,
+    related_inbound: str | None = None,
+) -> OutboundDocument:
+    """Render `ack` in `standard` (X12, EDIFACT or API) and write it to the outbox as one new file.
+
+    X12 and EDIFACT take fresh control numbers (series ``x12:ISA13:<partner>``, ``x12:GS06:<partner>``,
+    ``x12:ST02``; ``edifact:UNB:<partner>``, ``edifact:UNH``) with `our_id` as sender and `partner_id` as
+    receiver. API goes to partner AMAZON with the vendor code as selling party (`our_id` and `partner_id` are
+    not used). The document is prepared at the outbox clock's time. Raises a ValueError, writing nothing, when
+    the document fails its map, definition or schema (control numbers already taken stay unused).
+    """
+    prepared_at = outbox.clock()
+    if prepared_at.tzinfo is None:
+        raise ValueError("the outbox clock must return timezone-aware datetimes")
+    prepared_at = prepared_at.astimezone(UTC)
+    if standard == X12:
+        isa13 = outbox.control_numbers.next(f"x12:ISA13:{partner_id}")
+        gs06 = str(outbox.control_numbers.next(f"x12:GS06:{partner_id}"))
+        st02 = f"{outbox.control_numbers.next('x12:ST02'):04d}"
+        content: str | bytes = render_855(
+            ack, sender_id=our_id, receiver_id=partner_id, isa13=isa13, gs06=gs06, st02=st02, prepared_at=prepared_at
+        )
+        numbers = {"ISA13": f"{isa13:09d}", "GS06": gs06, "ST02": st02}
+        return _write(outbox, X12, partner_id, content, numbers, related_inbound, "edi")
+    if standard == EDIFACT:
+        unb = str(outbox.control_numbers.next(f"edifact:UNB:{partner_id}"))
+        unh = str(outbox.control_numbers.next("edifact:UNH"))
+        content = render_ordrsp(
+            ack, sender_id=our_id, receiver_id=partner_id, unb_reference=unb, unh_reference=unh, prepared_at=prepared_at
+        )
+        return _write(outbox, EDIFACT, partner_id, content, {"UNB": unb, "UNH": unh}, related_inbound, "edi")
+    if standard == API:
+        content = render_api_acknowledgement(ack, selling_party_id=ack.vendor_code)
+        # An API request has no control numbers: the outbox names the file by its document id.
+        return _write(outbox, API, API_PARTNER, content, {}, related_inbound, "json")
+    raise ValueError(f"unknown standard {standard!r}: one of {', '.join(DOCUMENT_TYPES)}")
+
+
+def _write(
+    outbox: Outbox,
+    standard: str,
+    partner: str,
+    content: str | bytes,
+    control_numbers: dict[str, str],
+    related_inbound: str | None,
+    extension: str,
+) -> OutboundDocument:
+    return outbox.write(
+        document_type=DOCUMENT_TYPES[standard],
+        standard=standard,
+        partner=partner,
+        content=content,
+        control_numbers=control_numbers,
+        related_inbound=related_inbound,
+        extension=extension,
+    )
+
+
+# --- shared ----------------------------------------------------------------------------------------------
+
+
+def _check_amazon_rules(ack: Acknowledgement) -> None:
+    """What Amazon states for every channel and the model does not hold: a unit cost above zero."""
+    for line in ack.lines:
+        if line.unit_cost <= 0:
+            raise AcknowledgementDocumentError(
+                f"line {line.line_id}: unit cost {line.unit_cost} must be above zero (Amazon rejects it otherwise)"
+            )
+
+
+def _unit(line: AcknowledgementLine, standard: str) -> str:
+    """The line's unit as `standard` says it: echoed when it already is one of its codes, else translated.
+
+    An EDIFACT quantity without a unit (as Amazon's ORDERS sends it) stays without one.
+    """
+    codes = UNITS[standard]
+    if line.unit_of_measure in codes.values() or (standard == EDIFACT and not line.unit_of_measure):
+        return line.unit_of_measure
+    kind = UNIT_KINDS.get(line.unit_of_measure)
+    if kind is None:
+        raise AcknowledgementDocumentError(
+            f"line {line.line_id}: unit {line.unit_of_measure!r} is not one we can say in {standard}"
+            f" ({', '.join(sorted(UNIT_KINDS))})"
+        )
+    return codes[kind]
+
+
+def _quantity(value: Decimal) -> str:
+    """A quantity as EDI writes it: 12 (never 12.000 or 1.2E+1), 2.5 when it has a fraction."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
+def _money(value: Decimal) -> str:
+    """An amount in plain notation at the scale it was given (24.50 stays 24.50; never an exponent)."""
+    return format(value, "f")
+
+
+def _ccyymmdd(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
