@@ -153,14 +153,15 @@ def sage_summary(locations: Locations, token: str) -> None:
 @click.option("--trigger", type=click.Choice(["cli", "schedule", "sensor", "manual"]), default="cli", hidden=True)
 @click.pass_obj
 def run(locations: Locations, trigger: str) -> None:
-    """One full pass: configuration and Sage 200 into the warehouse, dbt build, publish the read snapshot."""
-    from pipelines.passes import SageLoadFailed, full_pass
+    """One full pass: configuration, the Amazon inbox and Sage 200 into the warehouse, dbt build, Sage orders
+    and acknowledgements for new POs, publish the read snapshot."""
+    from pipelines.passes import StageFailed, full_pass
     from pipelines.sage200.auth import tokens_from_environment
 
     config = business_config(locations)
     try:
         summary = full_pass(locations, config, tokens_from_environment(), trigger=trigger, progress=click.echo)
-    except SageLoadFailed as exc:
+    except StageFailed as exc:
         raise click.ClickException(f"{exc} (the rest of the pass ran; see marts.exceptions)") from exc
     click.echo(f"\nRun {summary.run_id} succeeded.")
     echo_rows_and_snapshot(summary.rows_per_table, summary.snapshot, "avc2sage")
@@ -324,7 +325,15 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
         result = full_pass(
             locations, business_config(locations), "sandbox", progress=lambda line: click.echo(f"   {line}")
         )
-    click.echo(f"\n6. Stopped the sandbox. Planted anomalies in the manifest: {len(manifest.anomalies)}")
+    if result.orders is not None:
+        click.echo("\n6. Orders and acknowledgements:")
+        for line in result.orders.lines():
+            click.echo(f"   {line}")
+    people_needed = pos_needing_a_person(result.snapshot)
+    click.echo(f"   POs that need a person: {len(people_needed)}")
+    for po, problems in people_needed:
+        click.echo(f"   PO {po}: {problems}")
+    click.echo(f"\n7. Stopped the sandbox. Planted anomalies in the manifest: {len(manifest.anomalies)}")
     for anomaly in manifest.anomalies:
         click.echo(f"   {anomaly.kind}: {anomaly.document_reference}")
     click.echo("")
@@ -338,6 +347,24 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
     )
     if not summary.trial_balance_agrees:
         sys.exit(1)
+
+
+def pos_needing_a_person(snapshot: Path) -> list[tuple[str, str]]:
+    """Each PO with open exceptions, and what they are (line references keep their line number)."""
+    import duckdb
+
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return con.execute(
+            """
+            select split_part(document_reference, '#', 1) as po_number,
+                string_agg(kind || coalesce(' line ' || nullif(split_part(document_reference, '#', 2), ''), ''),
+                    ', ' order by document_reference, kind)
+            from marts.exceptions
+            where status = 'open' and document_type in ('purchase_order', 'purchase_order_line')
+            group by 1
+            order by 1
+            """
+        ).fetchall()
 
 
 if __name__ == "__main__":

@@ -8,13 +8,28 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.ingestion import amazon_raw, configuration_raw, sage200_raw
+from orchestration.defs.orders import (
+    amazon_inbox_sensor,
+    order_to_cash_job,
+    purchase_orders_ready_for_write_back,
+    sales_orders_and_acknowledgements,
+)
 from orchestration.defs.resources import default_resources
 from orchestration.defs.schedules import sage_sync_job, sage_sync_schedule
 from orchestration.defs.transform import dbt_models, warehouse_snapshot
 
 defs = dg.Definitions(
-    assets=[configuration_raw, amazon_raw, sage200_raw, dbt_models, warehouse_snapshot],
-    jobs=[sage_sync_job],
+    assets=[
+        configuration_raw,
+        amazon_raw,
+        sage200_raw,
+        dbt_models,
+        sales_orders_and_acknowledgements,
+        warehouse_snapshot,
+    ],
+    asset_checks=[purchase_orders_ready_for_write_back],
+    jobs=[sage_sync_job, order_to_cash_job],
     schedules=[sage_sync_schedule],
+    sensors=[amazon_inbox_sensor],
     resources=default_resources(),
 )

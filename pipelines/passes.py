@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from pipelines import app
 from pipelines.amazon.ingest import IngestSummary, ingest
+from pipelines.orders.batch import OrderBatchSummary, run_order_batch
 from pipelines.sage200 import source as sage200
 from pipelines.sage200.auth import TokenProvider
 from pipelines.sage200.client import SageClient
@@ -32,6 +34,7 @@ class PassSummary:
     snapshot: Path
     rows_per_table: dict[str, int] = field(default_factory=dict)
     inbound: IngestSummary | None = None
+    orders: OrderBatchSummary | None = None
 
 
 WAREHOUSE_SCHEMAS = ("raw_app", "raw_amazon", "raw_sage200", "staging", "intermediate", "marts")
@@ -55,8 +58,26 @@ def load_sage(locations: Locations, tokens: str | TokenProvider) -> None:
         sage200.run(client, destination=str(locations.warehouse), pipelines_dir=dlt_pipelines_dir(locations.warehouse))
 
 
-def build_models(locations: Locations) -> DbtResult:
-    return run_dbt("build", locations.warehouse)
+# What the order batch's audit rows feed: the order marts and the exceptions, rebuilt after the batch.
+AFTER_ORDER_BATCH = "source:audit+"
+# Built only after the batch when one runs: before it, every PO about to be acknowledged would raise (and
+# seconds later resolve) a deadline exception, noise in a history people are alerted from.
+EXCEPTIONS_MART = "exceptions"
+
+
+def build_models(locations: Locations, now: datetime | None = None, exclude: str | None = None) -> DbtResult:
+    return run_dbt("build", locations.warehouse, now=now, exclude=exclude)
+
+
+def place_orders(
+    locations: Locations,
+    config: BusinessConfig,
+    tokens: str | TokenProvider,
+    run_id: str,
+    clock: Callable[[], datetime],
+) -> OrderBatchSummary:
+    with SageClient(locations.sage_url, tokens).connect() as client:
+        return run_order_batch(locations, config, client, clock=clock, run_id=run_id)
 
 
 def count_rows(warehouse: Path) -> dict[str, int]:
@@ -66,8 +87,17 @@ def count_rows(warehouse: Path) -> dict[str, int]:
         )
 
 
-class SageLoadFailed(RuntimeError):
+class StageFailed(RuntimeError):
+    """A stage failed and was recorded; the pass went on as far as it safely could and published."""
+
+
+class SageLoadFailed(StageFailed):
     """The Sage stage failed; the rest of the pass ran on the data already in the warehouse."""
+
+
+class OrderBatchFailed(StageFailed):
+    """The order batch stopped (Sage unreachable, or the marts unfit to drive writes); the models it feeds
+    were rebuilt from what it had done."""
 
 
 def full_pass(
@@ -77,21 +107,25 @@ def full_pass(
     *,
     trigger: str = "cli",
     progress: Callable[[str], None] = log.info,
+    clock: Callable[[], datetime] | None = None,
 ) -> PassSummary:
-    """Configuration, the Amazon inbox and Sage into raw, dbt build, publish the read snapshot; each stage audited.
+    """Configuration, the Amazon inbox and Sage into raw, dbt build, orders and acknowledgements, publish the
+    read snapshot; each stage audited.
 
     A failed Sage load does not stop the pass: dbt still builds on the data already in the warehouse (and
     raises `sage_read_failing` when failures persist) and the snapshot is published, so people see the
-    exception; the pass is recorded as failed and `SageLoadFailed` raised.
+    exception; no orders are placed on stale data, the pass is recorded as failed and `SageLoadFailed`
+    raised. A failed order batch likewise: the models it feeds are rebuilt, the snapshot published, and
+    `OrderBatchFailed` raised. `clock` pins "now" for deadlines, decisions and documents (tests, replays).
     """
     locations.warehouse.parent.mkdir(parents=True, exist_ok=True)
     summary = PassSummary(run_id="", snapshot=locations.warehouse)
     try:
         with record_run(locations.warehouse, "run", trigger) as run:
             summary.run_id = run.run_id
-            run_stages(locations, config, tokens, trigger, summary, progress)
+            run_stages(locations, config, tokens, trigger, summary, progress, clock)
             run.rows_per_table = summary.rows_per_table
-    except SageLoadFailed:
+    except StageFailed:
         publish(locations, summary, progress)
         raise
     publish(locations, summary, progress)
@@ -105,15 +139,58 @@ def run_stages(
     trigger: str,
     summary: PassSummary,
     progress: Callable[[str], None],
+    clock: Callable[[], datetime] | None = None,
 ) -> None:
+    pinned = clock() if clock is not None else None
     sage_error = load_stages(locations, config, tokens, trigger, summary, progress)
     with record_run(locations.warehouse, "dbt_build", trigger) as dbt_run:
-        result = build_models(locations)
+        result = build_models(locations, now=pinned, exclude=EXCEPTIONS_MART if sage_error is None else None)
         dbt_run.rows_per_table = {"nodes": result.nodes}
     progress(f"dbt build finished ({result.nodes} nodes)")
+    batch_error = None
+    if sage_error is None:
+        batch_error = order_stages(locations, config, tokens, trigger, summary, progress, clock)
     summary.rows_per_table = count_rows(locations.warehouse)
     if sage_error is not None:
         raise SageLoadFailed(f"the Sage 200 load failed: {sage_error}") from sage_error
+    if batch_error is not None:
+        raise OrderBatchFailed(f"the order batch failed: {batch_error}") from batch_error
+
+
+def order_stages(
+    locations: Locations,
+    config: BusinessConfig,
+    tokens: str | TokenProvider,
+    trigger: str,
+    summary: PassSummary,
+    progress: Callable[[str], None],
+    clock: Callable[[], datetime] | None = None,
+) -> Exception | None:
+    """The order batch on what dbt just built, then the models its audit rows feed (also when the batch
+    failed: what it did before failing must show). The batch's failure, if any, is returned, not raised."""
+    batch_error = None
+    try:
+        with record_run(locations.warehouse, "order_batch", trigger) as batch_run:
+            summary.orders = place_orders(locations, config, tokens, batch_run.run_id, clock or _utc_now)
+            batch_run.rows_per_table = {
+                "orders_created": len(summary.orders.orders_created),
+                "acknowledgements": sum(summary.orders.acknowledged.values()),
+                "failed": len(summary.orders.failed),
+            }
+        for line in summary.orders.lines():
+            progress(f"orders: {line}")
+    except Exception as exc:  # recorded in audit.runs by record_run
+        progress(f"order batch FAILED: {exc}")
+        batch_error = exc
+    with record_run(locations.warehouse, "dbt_build_orders", trigger) as dbt_run:
+        result = run_dbt("build", locations.warehouse, select=AFTER_ORDER_BATCH, now=clock() if clock else None)
+        dbt_run.rows_per_table = {"nodes": result.nodes}
+    progress(f"order marts and exceptions rebuilt ({result.nodes} nodes)")
+    return batch_error
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def load_stages(

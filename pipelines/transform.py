@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def dbt_target_path(warehouse: Path) -> Path:
     return warehouse.parent / f"{warehouse.stem}.dbt_target"
 
 
-def dbt_args(command: str, target: Path, select: str | None = None) -> list[str]:
+def dbt_args(command: str, target: Path, select: str | None = None, exclude: str | None = None) -> list[str]:
     """The dbt CLI arguments for a command writing its artefacts to `target` (pure: unit-tested)."""
     args = [
         command,
@@ -51,6 +52,8 @@ def dbt_args(command: str, target: Path, select: str | None = None) -> list[str]
     ]
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
     return args
 
 
@@ -58,17 +61,30 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
-def run_dbt(command: str, warehouse: Path, select: str | None = None, target: Path | None = None) -> DbtResult:
+def run_dbt(
+    command: str,
+    warehouse: Path,
+    select: str | None = None,
+    target: Path | None = None,
+    now: datetime | None = None,
+    exclude: str | None = None,
+) -> DbtResult:
     """Run `dbt <command>` on the warehouse; raise DbtFailed with the failing nodes if it fails.
 
     Artefacts go to the warehouse's own target folder unless `target` names another (Dagster's manifest).
+    `now` pins the time deadline logic sees (macro `as_of_time`); by default it is when dbt starts.
     """
     target = target or dbt_target_path(warehouse)
     # A failed start must not be summarised from the previous run's results.
     (target / "run_results.json").unlink(missing_ok=True)
     environment = {**os.environ, "AVC2SAGE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    environment.pop("AVC2SAGE_NOW", None)
+    if now is not None:
+        if now.tzinfo is None:
+            raise ValueError("dbt's pinned time must be timezone-aware")
+        environment["AVC2SAGE_NOW"] = now.isoformat()
     completed = subprocess.run(
-        [dbt_executable(), *dbt_args(command, target, select)],
+        [dbt_executable(), *dbt_args(command, target, select, exclude)],
         env=environment,
         capture_output=True,
         text=True,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-# Configuration and Sage into raw, dbt build, publish the snapshot: the whole pass `avc2sage run` makes.
+# Configuration, the inbox and Sage into raw, dbt build, orders and acknowledgements, publish the snapshot:
+# the whole pass `avc2sage run` makes.
 sage_sync_job = dg.define_asset_job(
     name="sage_sync",
     selection=dg.AssetSelection.all(),
-    description="Load the configuration and Sage 200, build the dbt models, publish the read snapshot.",
+    description="Load the configuration, the Amazon inbox and Sage 200, build the dbt models, place orders and "
+    "acknowledgements, publish the read snapshot.",
 )
 
 # Sage reads every 15 minutes: fresh enough for the order desk, far inside Sage's rate limits.

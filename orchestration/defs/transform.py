@@ -20,8 +20,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         yield from dbt.cli(["build"], context=context).stream()
 
 
+# The snapshot comes after the order write-back, so people see the orders and acknowledgements just made.
+SALES_ORDERS_AND_ACKNOWLEDGEMENTS = dg.AssetKey(["orders", "sales_orders_and_acknowledgements"])
+
+
 @dg.asset(
-    deps=[dbt_models],
+    deps=[dbt_models, SALES_ORDERS_AND_ACKNOWLEDGEMENTS],
     pool=WAREHOUSE_POOL,
     group_name="publish",
     description="The read-only copy of the warehouse that the dashboard and analysts open.",

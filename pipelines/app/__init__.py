@@ -1,7 +1,8 @@
 """dlt source `app`: what the integration itself knows, loaded into `raw_app` like any other source.
 
-For now the business configuration: every setting that names something in Sage (a customer account, a
-bank, a nominal code) becomes a row, so dbt can check that Sage really has it.
+The business configuration: every setting that names something in Sage (a customer account, a bank, a
+nominal code) becomes a row, so dbt can check that Sage really has it; the rules the SQL applies (price
+tolerance, lead times) become rows too, and each vendor code is a row of its own.
 """
 
 from __future__ import annotations
@@ -37,18 +38,51 @@ def sage_references(config: BusinessConfig) -> Iterator[dict[str, Any]]:
             yield {"setting": f"nominal.{name}", "value": reference, "sage_entity": "nominal_code"}
 
 
+def business_rules(config: BusinessConfig) -> Iterator[dict[str, Any]]:
+    """The single values dbt applies, as text (exact decimals; the models cast them)."""
+    rules = {
+        "tolerances.price_tolerance_percent": config.tolerances.price_tolerance_percent,
+        "tolerances.remittance_amount_tolerance": config.tolerances.remittance_amount_tolerance,
+        "lead_times.backorder_days": config.lead_times.backorder_days,
+        "lead_times.ack_deadline_hours": config.lead_times.ack_deadline_hours,
+    }
+    for setting, value in rules.items():
+        yield {"setting": setting, "value": str(value), "sage_entity": None}
+
+
+def vendor_code_rows(config: BusinessConfig) -> Iterator[dict[str, Any]]:
+    for vendor in config.vendor_codes:
+        yield {
+            "vendor_code": vendor.code,
+            "marketplace": vendor.marketplace,
+            "sage_customer_account": vendor.sage_customer_account,
+            "edi_standard": vendor.edi_standard,
+            "currency": vendor.currency,
+        }
+
+
 @dlt.source(name="app")
 def app_source(config: BusinessConfig, config_file: str) -> Any:
     """The integration's own data: the business configuration in force."""
 
     # Replace, not merge: the table is the configuration as it is now; a setting removed from the file
     # must disappear, and its history is the configuration file's own (version control).
-    @dlt.resource(name="business_settings", primary_key="setting", write_disposition="replace")
+    @dlt.resource(
+        name="business_settings",
+        primary_key="setting",
+        write_disposition="replace",
+        columns={"sage_entity": {"data_type": "text", "nullable": True}},
+    )
     def business_settings() -> Iterator[dict[str, Any]]:
-        for row in sage_references(config):
+        for row in (*sage_references(config), *business_rules(config)):
             yield {**row, "config_file": config_file}
 
-    return business_settings
+    @dlt.resource(name="vendor_codes", primary_key="vendor_code", write_disposition="replace")
+    def vendor_codes() -> Iterator[dict[str, Any]]:
+        for row in vendor_code_rows(config):
+            yield {**row, "config_file": config_file}
+
+    return business_settings, vendor_codes
 
 
 def run(config: BusinessConfig, config_file: Path, warehouse: Path, pipelines_dir: Path | None = None) -> LoadInfo:

@@ -73,7 +73,7 @@ class PostingLog:
         row = self.con.execute(
             "select posting_key, status, sage_id, sage_reference, message, source_version"
             " from audit.sage_postings where posting_key = ?"
-            " order by recorded_at desc, posting_id desc limit 1",
+            " order by sequence_number desc limit 1",
             [key],
         ).fetchone()
         return Posting(*row) if row else None
@@ -137,12 +137,14 @@ def post_once(
     known = postings.latest(key)
     if known is not None and known.is_settled:
         return known
+    lost = known is not None and known.status in ("attempting", "unknown")
     try:
         existing = find_existing()
     except SageApiError as error:
-        return record("failed", message=f"could not look for an existing document in Sage: {error.message}")
+        # After an unanswered POST the document may exist: still unknown, not failed.
+        status = "unknown" if lost else "failed"
+        return record(status, message=f"could not look for an existing document in Sage: {error.message}")
     if existing is not None:
-        lost = known is not None and known.status in ("attempting", "unknown")
         return record("found", existing, "found in Sage after an unanswered POST" if lost else "already in Sage")
     record("attempting")
     try:

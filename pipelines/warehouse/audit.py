@@ -75,11 +75,18 @@ class RunRecord:
 
 POSTING_STATUSES = ("attempting", "posted", "found", "failed", "unknown")
 
+# One counter orders the rows below: clocks can be pinned or equal, and "latest" must never be a coin toss.
+RECORD_SEQUENCE_DDL = """
+create sequence if not exists audit.record_sequence;
+"""
+SEQUENCE_COLUMN = "sequence_number bigint not null default nextval('audit.record_sequence')"
+
 # Every call that writes to Sage, and what became of it: one row per step, never updated. A key's latest row
 # is its state; `attempting` without a later row is a call whose answer was lost (crash or timeout).
 SAGE_POSTINGS_DDL = f"""
 create table if not exists audit.sage_postings (
     posting_id varchar primary key,
+    {SEQUENCE_COLUMN},
     posting_key varchar not null,
     resource varchar not null,
     source_version varchar,
@@ -96,9 +103,10 @@ create table if not exists audit.sage_postings (
 # What was decided for each line of a PO version (before its Sage order), and each acknowledgement sent from
 # such a decision. The order and the acknowledgement are built from the same recorded decision, so a retry
 # after a failure says exactly what the order says, whatever the stock has done since.
-PURCHASE_ORDER_DDL = """
+PURCHASE_ORDER_DDL = f"""
 create table if not exists audit.purchase_order_decisions (
     decision_id varchar primary key,
+    {SEQUENCE_COLUMN},
     po_number varchar not null,
     content_sha256 varchar not null,
     vendor_code varchar not null,
@@ -119,6 +127,7 @@ create table if not exists audit.purchase_order_decision_lines (
 );
 create table if not exists audit.purchase_order_acknowledgements (
     acknowledgement_id varchar primary key,
+    {SEQUENCE_COLUMN},
     decision_id varchar not null,
     po_number varchar not null,
     content_sha256 varchar not null,
@@ -132,6 +141,7 @@ create table if not exists audit.purchase_order_acknowledgements (
 );
 create table if not exists audit.purchase_order_failures (
     failure_id varchar primary key,
+    {SEQUENCE_COLUMN},
     po_number varchar not null,
     content_sha256 varchar not null,
     step varchar not null check (step in ('sales_order', 'acknowledgement')),
@@ -145,6 +155,7 @@ create table if not exists audit.purchase_order_failures (
 def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``audit`` schema and its tables if they do not exist yet, so every reader finds them."""
     con.execute(RUNS_DDL)
+    con.execute(RECORD_SEQUENCE_DDL)
     con.execute(SAGE_POSTINGS_DDL)
     con.execute(PURCHASE_ORDER_DDL)
 

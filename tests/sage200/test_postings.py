@@ -56,7 +56,7 @@ def post_order(client: SageClient, postings: PostingLog, sandbox: Any, po_number
 
 def history(con: duckdb.DuckDBPyConnection, key: str) -> list[str]:
     rows = con.execute(
-        "select status from audit.sage_postings where posting_key = ? order by recorded_at, posting_id", [key]
+        "select status from audit.sage_postings where posting_key = ? order by sequence_number", [key]
     ).fetchall()
     return [status for (status,) in rows]
 

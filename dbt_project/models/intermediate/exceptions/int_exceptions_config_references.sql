@@ -5,6 +5,7 @@ with
 
 settings as (
     select * from {{ ref('stg_app__business_settings') }}
+    where sage_entity is not null
 ),
 
 customers as (

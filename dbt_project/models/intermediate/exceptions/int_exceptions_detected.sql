@@ -9,6 +9,8 @@ detected as (
     select * from {{ ref('int_exceptions_sage_reads') }}
     union all by name
     select * from {{ ref('int_exceptions_inbound_files') }}
+    union all by name
+    select * from {{ ref('int_exceptions_purchase_orders') }}
 ),
 
 kinds as (

@@ -1,0 +1,557 @@
+"""The order batch: every PO that still needs acknowledging gets its decision, its Sage order, its acknowledgement.
+
+Per PO, in the order the POs arrived: decide each line against Sage's free stock (read once, at the start),
+record the decision, create the Sage sales order exactly once (`pipelines.sage200.postings`), and only when
+the order exists — or nothing was accepted, so none is needed — write the acknowledgement to the outbox.
+A PO that fails at any step is recorded with why (``audit.purchase_order_failures``) and the batch goes on
+with the next; the next run picks it up again, re-using the recorded decision once an order exists, so the
+acknowledgement always says what the order says.
+
+The work comes from dbt (`intermediate.int_purchase_orders_prepared` and the resolved lines), so the
+rules about what a PO needs live in SQL; this module only acts on them.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from pipelines.amazon.documents import ProductIdentifier
+from pipelines.edi.outbox import Outbox
+from pipelines.orders.acknowledgement import (
+    ACCEPTED,
+    BACKORDERED,
+    REJECTED,
+    Acknowledgement,
+    AcknowledgementLine,
+    LineOutcome,
+)
+from pipelines.orders.decisions import FreeStock, Holding, LineDecision, LineToDecide, decide_lines
+from pipelines.orders.documents import write_acknowledgement
+from pipelines.orders.readiness import write_back_blockers
+from pipelines.sage200.client import SageClient, sage_date
+from pipelines.sage200.postings import PostingLog, post_once
+from pipelines.settings import BusinessConfig, Locations
+from pipelines.warehouse.audit import ensure_audit_schema
+
+log = logging.getLogger(__name__)
+
+STANDARD_LINE = "EnumLineTypeStandard"
+# Product ids per holdings request: keeps each OData filter well under any URL length limit.
+HOLDINGS_FILTER_CHUNK = 40
+
+WORK_QUERY = """
+select
+    po_number, content_sha256, vendor_code, edi_standard, po_date, currency, customer_id, window_start_date,
+    window_end_date, is_backorder_allowed, ship_to_qualifier, ship_to_id, delivery_postal_name,
+    delivery_address_1, delivery_address_2, delivery_city, delivery_postcode, delivery_country, partner_id,
+    our_id, source_file, order_status, decision_id, decided_version_id, sales_order_number,
+    last_order_posting_status
+from intermediate.int_purchase_orders_prepared
+where acknowledgement_status in ('on_time', 'at_risk', 'overdue')
+    and order_status in ('pending', 'failed', 'ordered', 'not_needed')
+order by received_at, po_number
+"""
+
+LINES_QUERY = """
+select
+    lines.po_number, lines.line_number, lines.line_id, lines.ordered_quantity, lines.unit_of_measure,
+    lines.ordered_unit, lines.unit_size, coalesce(lines.unit_cost, round(lines.sage_price_per_each, 2)),
+    lines.resolution_status, lines.product_id, lines.product_code, lines.product_name, lines.selling_unit_id,
+    lines.selling_unit_multiple, lines.stock_unit_multiple, lines.selling_unit_price
+from intermediate.int_purchase_order_lines_resolved as lines
+where lines.po_number in (select unnest(?))
+order by lines.po_number, lines.line_number
+"""
+
+IDENTIFIERS_QUERY = """
+select
+    split_part(purchase_order_version_id, ':', 1) as po_number, line_number, identifier_qualifier,
+    identifier_value
+from staging.stg_amazon__purchase_order_line_identifiers
+where purchase_order_version_id in (select unnest(?))
+order by purchase_order_version_id, line_number, identifier_position
+"""
+
+DECISION_LINES_QUERY = """
+select decision_id, line_number, line_id, decision_status, decided_quantity, rejection_reason, ship_date,
+    warehouse_id
+from staging.stg_app__purchase_order_decision_lines
+where decision_id in (select unnest(?))
+order by decision_id, line_number, decision_status
+"""
+
+
+@dataclass(frozen=True)
+class WorkLine:
+    line_number: int
+    line_id: str
+    ordered_quantity: Decimal
+    unit_of_measure: str
+    ordered_unit: str | None  # case / each
+    unit_size: Decimal | None
+    unit_cost: Decimal | None
+    resolution_status: str
+    product_id: int | None
+    product_code: str | None
+    product_name: str | None
+    selling_unit_id: int | None
+    selling_unit_multiple: Decimal | None
+    stock_unit_multiple: Decimal | None
+    selling_unit_price: Decimal | None
+    identifiers: tuple[ProductIdentifier, ...] = ()
+
+
+@dataclass(frozen=True)
+class PurchaseOrderWork:
+    po_number: str
+    content_sha256: str
+    vendor_code: str
+    edi_standard: str
+    po_date: date
+    currency: str | None
+    customer_id: int
+    window_start: date | None
+    window_end: date | None
+    backorder_allowed: bool
+    ship_to_qualifier: str | None
+    ship_to_id: str | None
+    delivery_address: dict[str, str]
+    partner_id: str | None
+    our_id: str | None
+    source_file: str | None
+    order_status: str
+    decision_id: str | None
+    decided_version_id: str | None
+    sales_order_number: str | None
+    last_order_posting_status: str | None
+    lines: tuple[WorkLine, ...]
+
+    @property
+    def version_id(self) -> str:
+        return f"{self.po_number}:{self.content_sha256}"
+
+    @property
+    def posting_key(self) -> str:
+        return f"sop_order:{self.vendor_code}:{self.po_number}"
+
+    @property
+    def keeps_its_decision(self) -> bool:
+        """Whether the recorded decision stands: an order was made from it, none is needed, or a POST made
+        from it went unanswered (Sage may hold that very order). Otherwise the PO is decided afresh."""
+        if self.decision_id is None or self.decided_version_id != self.version_id:
+            return False
+        return self.order_status in ("ordered", "not_needed") or self.last_order_posting_status in (
+            "attempting",
+            "unknown",
+        )
+
+
+class WriteBackBlocked(RuntimeError):
+    """The order marts break a rule the write-back relies on: nothing was ordered or acknowledged."""
+
+
+@dataclass
+class OrderBatchSummary:
+    orders_created: list[str] = field(default_factory=list)  # PO numbers
+    orders_found: list[str] = field(default_factory=list)  # already in Sage (an earlier, unrecorded POST)
+    acknowledged: Counter[str] = field(default_factory=Counter)  # per standard
+    not_ordered: list[str] = field(default_factory=list)  # every line rejected: acknowledged, no order
+    failed: dict[str, str] = field(default_factory=dict)  # PO number → why
+
+    def lines(self) -> list[str]:
+        sent = ", ".join(f"{count} {standard}" for standard, count in sorted(self.acknowledged.items())) or "none"
+        lines = [
+            f"{len(self.orders_created)} sales order(s) created in Sage"
+            + (f", {len(self.orders_found)} found already there" if self.orders_found else ""),
+            f"{sum(self.acknowledged.values())} acknowledgement(s) written ({sent})"
+            + (f"; {len(self.not_ordered)} PO(s) rejected whole, no order" if self.not_ordered else ""),
+        ]
+        lines += [f"PO {po} not done: {reason}" for po, reason in sorted(self.failed.items())]
+        return lines
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_order_batch(
+    locations: Locations,
+    config: BusinessConfig,
+    client: SageClient,
+    *,
+    clock: Callable[[], datetime] = _utc_now,
+    run_id: str | None = None,
+) -> OrderBatchSummary:
+    """Order and acknowledge every PO the warehouse says still needs it (after a dbt build).
+
+    Raises WriteBackBlocked, before any write, when the marts break a rule of `readiness`.
+    """
+    summary = OrderBatchSummary()
+    started = clock()
+    today = started.astimezone(config.company.tzinfo).date()
+    with duckdb.connect(str(locations.warehouse)) as con:
+        ensure_audit_schema(con)
+        blockers = write_back_blockers(con)
+        if blockers:
+            raise WriteBackBlocked("; ".join(blockers))
+        work = read_work(con)
+        if not work:
+            return summary
+        stock = FreeStock(read_free_stock(client, _products_to_decide(work)))
+        postings = PostingLog(con, run_id=run_id, clock=clock)
+        outbox = Outbox(locations.outbox, locations.warehouse, clock=clock)
+        records = _Records(con, run_id, clock)
+        for po in work:
+            try:
+                _handle(po, client, postings, outbox, records, stock, today, config, summary)
+            except Exception as error:  # one PO failing never stops the others; it is recorded for a person
+                log.exception("PO %s failed", po.po_number)
+                step = "sales_order" if po.order_status in ("pending", "failed") else "acknowledgement"
+                records.failure(po, step, f"{type(error).__name__}: {error}")
+                summary.failed[po.po_number] = str(error)
+    return summary
+
+
+def _handle(
+    po: PurchaseOrderWork,
+    client: SageClient,
+    postings: PostingLog,
+    outbox: Outbox,
+    records: _Records,
+    stock: FreeStock,
+    today: date,
+    config: BusinessConfig,
+    summary: OrderBatchSummary,
+) -> None:
+    if po.order_status in ("ordered", "not_needed") and po.decided_version_id != po.version_id:
+        # Amazon changed the PO after it was ordered: a person amends the order (exception
+        # po_changed_after_order); acknowledging the old decision would contradict the new PO.
+        log.warning("PO %s changed after its order; left for a person", po.po_number)
+        return
+    if po.keeps_its_decision:
+        decision_id, decisions = po.decision_id, records.decision_lines(po.decision_id)
+    else:
+        ship_date = max(today, po.window_start) if po.window_start else today
+        decisions = decide_lines(
+            (_line_to_decide(line) for line in po.lines),
+            stock,
+            backorder_allowed=po.backorder_allowed,
+            ship_date=ship_date,
+            today=today,
+            backorder_days=config.lead_times.backorder_days,
+        )
+        decision_id = records.decision(po, decisions)
+    sales_order_number = po.sales_order_number
+    if _has_units_to_order(decisions) and po.order_status != "ordered":
+        posting = post_once(
+            client,
+            postings,
+            key=po.posting_key,
+            resource="sop_orders",
+            body=sales_order_body(po, decisions, today),
+            find_existing=lambda: find_sales_order(client, po.customer_id, po.po_number),
+            reference_of=lambda order: str(order["document_no"]),
+            source_version=po.content_sha256,
+        )
+        if not posting.is_settled:
+            records.failure(po, "sales_order", f"Sage order {posting.status}: {posting.message}")
+            summary.failed[po.po_number] = f"Sage order {posting.status}: {posting.message}"
+            return
+        (summary.orders_created if posting.status == "posted" else summary.orders_found).append(po.po_number)
+        sales_order_number = posting.sage_reference
+    elif not _has_units_to_order(decisions):
+        summary.not_ordered.append(po.po_number)
+    acknowledgement = build_acknowledgement(po, decisions, sales_order_number, records.clock())
+    try:
+        document = write_acknowledgement(
+            acknowledgement,
+            outbox,
+            standard=po.edi_standard,
+            our_id=po.our_id or "",
+            partner_id=po.partner_id or "",
+            related_inbound=po.source_file,
+        )
+    except Exception as error:
+        records.failure(po, "acknowledgement", f"{type(error).__name__}: {error}")
+        summary.failed[po.po_number] = f"acknowledgement not written: {error}"
+        return
+    records.acknowledgement(po, decision_id, sales_order_number, document.document_id, document.file_name)
+    summary.acknowledged[po.edi_standard] += 1
+
+
+def _line_to_decide(line: WorkLine) -> LineToDecide:
+    return LineToDecide(
+        line_number=line.line_number,
+        line_id=line.line_id,
+        ordered_quantity=line.ordered_quantity,
+        resolution_status=line.resolution_status,
+        product_id=line.product_id,
+        selling_unit_multiple=line.selling_unit_multiple,
+    )
+
+
+def _has_units_to_order(decisions: Sequence[LineDecision]) -> bool:
+    return any(d.quantity(ACCEPTED) + d.quantity(BACKORDERED) > 0 for d in decisions)
+
+
+def _products_to_decide(work: Iterable[PurchaseOrderWork]) -> dict[int, Decimal]:
+    """Each product a new decision may need stock of, with its stock unit's multiple."""
+    return {
+        line.product_id: line.stock_unit_multiple
+        for po in work
+        if po.order_status in ("pending", "failed")
+        for line in po.lines
+        if line.product_id is not None and line.stock_unit_multiple is not None
+    }
+
+
+# --- Sage ----------------------------------------------------------------------------------------------
+
+
+def read_free_stock(client: SageClient, stock_multiples: dict[int, Decimal]) -> list[Holding]:
+    """Sage's free stock now for the products, in base units (holdings count in stock units)."""
+    holdings = []
+    product_ids = sorted(stock_multiples)
+    for start in range(0, len(product_ids), HOLDINGS_FILTER_CHUNK):
+        chunk = product_ids[start : start + HOLDINGS_FILTER_CHUNK]
+        condition = " or ".join(f"product_id eq {product_id}" for product_id in chunk)
+        for holding in client.get_all("warehouse_holdings", {"$filter": condition}):
+            product_id = int(holding["product_id"])
+            holdings.append(
+                Holding(
+                    product_id=product_id,
+                    warehouse_id=int(holding["warehouse_id"]),
+                    free_base_quantity=Decimal(holding["free_stock_available"]) * stock_multiples[product_id],
+                )
+            )
+    return holdings
+
+
+def find_sales_order(client: SageClient, customer_id: int, po_number: str) -> dict[str, Any] | None:
+    """The customer's Sage order carrying the PO number, if there is one (the exactly-once lookup)."""
+    quoted = po_number.replace("'", "''")
+    condition = f"customer_document_no eq '{quoted}' and customer_id eq {customer_id}"
+    found = client.get("sop_orders", {"$filter": condition, "$orderby": "id", "$top": 1})
+    return found[0] if found else None
+
+
+def sales_order_body(po: PurchaseOrderWork, decisions: Sequence[LineDecision], today: date) -> dict[str, Any]:
+    """The Sage order: accepted units on one line each, backordered units on their own lines with their date."""
+    lines_by_number = {line.line_number: line for line in po.lines}
+    requested = sage_date(po.window_end) if po.window_end else None
+    order_lines = []
+    for decision in decisions:
+        line = lines_by_number[decision.line_number]
+        for outcome in decision.outcomes:
+            if outcome.status == REJECTED or not outcome.quantity:
+                continue
+            order_line = {
+                "line_type": STANDARD_LINE,
+                "product_id": line.product_id,
+                "warehouse_id": decision.warehouse_id,
+                "code": line.product_code,
+                "description": line.product_name,
+                # The PO's unit is the selling unit for a resolved line (a case of N is the Sage unit of N).
+                "line_quantity": whole_or_exact(outcome.quantity),
+                "selling_unit_id": line.selling_unit_id,
+                "selling_unit_price": line.selling_unit_price,
+                "promised_delivery_date": sage_date(outcome.ship_date),
+            }
+            if requested:
+                order_line["requested_delivery_date"] = requested
+            order_lines.append(order_line)
+    address = {key: value for key, value in po.delivery_address.items() if value}
+    body: dict[str, Any] = {
+        "customer_id": po.customer_id,
+        "document_no": "",  # Sage numbers the order; the PO number is our key
+        "document_date": sage_date(today),
+        "customer_document_no": po.po_number,
+        "delivery_address": address,
+        "lines": order_lines,
+    }
+    if requested:
+        body["requested_delivery_date"] = requested
+    return body
+
+
+def whole_or_exact(quantity: Decimal) -> Decimal:
+    """12.00000 as 12, 2.5 as 2.5: the warehouse's fixed scale is not Sage's."""
+    whole = quantity.to_integral_value()
+    return whole if quantity == whole else quantity.normalize()
+
+
+def build_acknowledgement(
+    po: PurchaseOrderWork, decisions: Sequence[LineDecision], sales_order_number: str | None, now: datetime
+) -> Acknowledgement:
+    decided = {decision.line_number: decision for decision in decisions}
+    lines = []
+    for line in po.lines:
+        if line.unit_cost is None:
+            raise ValueError(f"line {line.line_id} has no cost: neither the PO nor Sage's price book gives one")
+        lines.append(
+            AcknowledgementLine(
+                line_id=line.line_id,
+                identifiers=line.identifiers,
+                ordered_quantity=line.ordered_quantity,
+                unit_of_measure=line.unit_of_measure,
+                unit_size=line.unit_size if line.ordered_unit == "case" else None,
+                unit_cost=line.unit_cost,
+                outcomes=decided[line.line_number].outcomes,
+            )
+        )
+    return Acknowledgement(
+        po_number=po.po_number,
+        po_date=po.po_date,
+        vendor_code=po.vendor_code,
+        currency=po.currency or "",
+        acknowledged_at=now,
+        ship_to_qualifier=po.ship_to_qualifier,
+        ship_to_id=po.ship_to_id,
+        sales_order_number=sales_order_number,
+        lines=tuple(lines),
+    )
+
+
+# --- the warehouse -------------------------------------------------------------------------------------
+
+
+def read_work(con: duckdb.DuckDBPyConnection) -> list[PurchaseOrderWork]:
+    """The POs dbt says need ordering or acknowledging, oldest first, with their lines and identifiers."""
+    headers = con.execute(WORK_QUERY).fetchall()
+    if not headers:
+        return []
+    po_numbers = [row[0] for row in headers]
+    identifiers: dict[tuple[str, int], list[ProductIdentifier]] = {}
+    versions = [f"{row[0]}:{row[1]}" for row in headers]
+    for po_number, line_number, qualifier, value in con.execute(IDENTIFIERS_QUERY, [versions]).fetchall():
+        identifiers.setdefault((po_number, line_number), []).append(ProductIdentifier(qualifier, value))
+    lines: dict[str, list[WorkLine]] = {}
+    for row in con.execute(LINES_QUERY, [po_numbers]).fetchall():
+        po_number, line_number, *rest = row
+        line = WorkLine(line_number, *rest, identifiers=tuple(identifiers.get((po_number, line_number), ())))
+        lines.setdefault(po_number, []).append(line)
+    work = []
+    for row in headers:
+        (po_number, content_sha256, vendor_code, edi_standard, po_date, currency, customer_id, window_start,
+         window_end, backorder_allowed, ship_to_qualifier, ship_to_id, postal_name, address_1, address_2, city,
+         postcode, country, partner_id, our_id, source_file, order_status, decision_id, decided_version_id,
+         sales_order_number, last_order_posting_status) = row  # fmt: skip
+        work.append(
+            PurchaseOrderWork(
+                po_number=po_number,
+                content_sha256=content_sha256,
+                vendor_code=vendor_code,
+                edi_standard=edi_standard,
+                po_date=po_date,
+                currency=currency,
+                customer_id=customer_id,
+                window_start=window_start,
+                window_end=window_end,
+                backorder_allowed=bool(backorder_allowed),
+                ship_to_qualifier=ship_to_qualifier,
+                ship_to_id=ship_to_id,
+                delivery_address={
+                    "postal_name": postal_name,
+                    "address_1": address_1,
+                    "address_2": address_2,
+                    "city": city,
+                    "postcode": postcode,
+                    "country": country,
+                },
+                partner_id=partner_id,
+                our_id=our_id,
+                source_file=source_file,
+                order_status=order_status,
+                decision_id=decision_id,
+                decided_version_id=decided_version_id,
+                sales_order_number=sales_order_number,
+                last_order_posting_status=last_order_posting_status,
+                lines=tuple(lines.get(po_number, ())),
+            )
+        )
+    return work
+
+
+class _Records:
+    """The batch's own audit rows: decisions, acknowledgements, failures."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str | None, clock: Callable[[], datetime]) -> None:
+        self.con = con
+        self.run_id = run_id
+        self.clock = clock
+
+    def decision(self, po: PurchaseOrderWork, decisions: Sequence[LineDecision]) -> str:
+        decision_id = str(uuid.uuid4())
+        costs = {line.line_number: line.unit_cost for line in po.lines}
+        rows = [
+            (decision_id, d.line_number, d.line_id, o.status, o.quantity, o.rejection_reason, o.ship_date,
+             costs[d.line_number] if costs[d.line_number] is not None else Decimal(0), d.warehouse_id)
+            for d in decisions
+            for o in d.outcomes
+        ]  # fmt: skip
+        self.con.execute("begin transaction")
+        try:
+            self.con.execute(
+                "insert into audit.purchase_order_decisions (decision_id, po_number, content_sha256, vendor_code,"
+                " decided_at, run_id) values (?, ?, ?, ?, ?, ?)",
+                [decision_id, po.po_number, po.content_sha256, po.vendor_code, self.clock(), self.run_id],
+            )
+            self.con.executemany(
+                "insert into audit.purchase_order_decision_lines (decision_id, line_number, line_id, status, quantity,"
+                " rejection_reason, ship_date, unit_cost, warehouse_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self.con.execute("commit")
+        except Exception:
+            self.con.execute("rollback")
+            raise
+        return decision_id
+
+    def decision_lines(self, decision_id: str) -> tuple[LineDecision, ...]:
+        outcomes: dict[int, list[LineOutcome]] = {}
+        line_ids: dict[int, str] = {}
+        warehouses: dict[int, int | None] = {}
+        order = {ACCEPTED: 0, BACKORDERED: 1, REJECTED: 2}
+        rows = self.con.execute(DECISION_LINES_QUERY, [[decision_id]]).fetchall()
+        for _, line_number, line_id, status, quantity, reason, ship_date, warehouse_id in sorted(
+            rows, key=lambda row: (row[1], order[row[3]])
+        ):
+            outcomes.setdefault(line_number, []).append(LineOutcome(status, quantity, ship_date, reason))
+            line_ids[line_number] = line_id
+            warehouses[line_number] = warehouse_id
+        return tuple(
+            LineDecision(number, line_ids[number], tuple(outcomes[number]), warehouses[number])
+            for number in sorted(outcomes)
+        )
+
+    def acknowledgement(
+        self,
+        po: PurchaseOrderWork,
+        decision_id: str,
+        sales_order_number: str | None,
+        document_id: str,
+        file_name: str,
+    ) -> None:
+        self.con.execute(
+            "insert into audit.purchase_order_acknowledgements (acknowledgement_id, decision_id, po_number,"
+            " content_sha256, vendor_code, standard, sales_order_number, document_id, file_name, acknowledged_at,"
+            " run_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [str(uuid.uuid4()), decision_id, po.po_number, po.content_sha256, po.vendor_code, po.edi_standard,
+             sales_order_number, document_id, file_name, self.clock(), self.run_id],
+        )  # fmt: skip
+
+    def failure(self, po: PurchaseOrderWork, step: str, message: str) -> None:
+        self.con.execute(
+            "insert into audit.purchase_order_failures (failure_id, po_number, content_sha256, step, message,"
+            " failed_at, run_id) values (?, ?, ?, ?, ?, ?, ?)",
+            [str(uuid.uuid4()), po.po_number, po.content_sha256, step, message, self.clock(), self.run_id],
+        )
