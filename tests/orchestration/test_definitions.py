@@ -31,6 +31,9 @@ def test_definitions_list_the_assets_jobs_and_schedules(definitions: dg.Definiti
     assert {"raw_amazon/inbound_files", "raw_amazon/purchase_orders", "staging/stg_amazon__purchase_orders"} <= keys
     assert {"staging/stg_sage200__customers", "marts/exceptions", "warehouse_snapshot"} <= keys
     assert definitions.resolve_job_def("sage_sync").name == "sage_sync"
+    assert "orders/sales_orders_and_acknowledgements" in keys
+    assert {"marts/purchase_orders", "marts/purchase_order_lines"} <= keys
+    assert [sensor.name for sensor in definitions.sensors] == ["amazon_inbox_sensor"]
     assert [schedule.cron_schedule for schedule in definitions.schedules] == ["*/15 * * * *"]
     assert set(definitions.resources) == {"warehouse", "sage", "dlt", "dbt"}
 
@@ -63,16 +66,52 @@ def test_the_sync_job_materialises_against_the_sandbox(
         inbox=str(tmp_path / "inbox"),
         outbox=str(tmp_path / "outbox"),
     )
+    shutil.copytree(sample_sandbox.sample / "inbox", locations.inbox)  # Amazon's files, new POs among them
     job = definitions.resolve_job_def("sage_sync")
     result = job.execute_in_process(resources=default_resources(locations), instance=dg.DagsterInstance.ephemeral())
     assert result.success
     materialised = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
     expected = {"raw_sage200/customers", "raw_app/business_settings", "marts/exceptions", "warehouse_snapshot"}
-    assert expected <= materialised
+    assert expected | {"orders/sales_orders_and_acknowledgements"} <= materialised
+    [ready] = [
+        check.passed
+        for check in result.get_asset_check_evaluations()
+        if check.check_name == "purchase_orders_ready_for_write_back"
+    ]
+    assert ready
+    [orders] = [
+        event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey(["orders", "sales_orders_and_acknowledgements"])
+    ]
+    assert orders["orders_created"].value == sample_sandbox.manifest.counts["amazon_purchase_orders_to_order_in_sage"]
+    assert orders["acknowledgements"].value == sample_sandbox.manifest.counts["amazon_purchase_orders_not_in_sage"]
     with duckdb.connect(str(snapshot_path(warehouse)), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_sage200__customers").fetchone() == (4,)
         jobs = {job for (job,) in con.execute("select distinct job from audit.runs").fetchall()}
-    assert {"configuration_load", "amazon_ingest", "sage_load", "dbt_build"} <= jobs
+    assert {"configuration_load", "amazon_ingest", "sage_load", "dbt_build", "order_batch", "dbt_build_orders"} <= jobs
+
+
+def test_the_inbox_sensor_starts_order_to_cash_once_per_arrival(definitions: dg.Definitions, tmp_path: Path) -> None:
+    sensor = definitions.resolve_sensor_def("amazon_inbox_sensor")
+    assert sensor.job_name == "order_to_cash"
+    locations = Locations.resolve(warehouse=str(tmp_path / "w.duckdb"), inbox=str(tmp_path / "inbox"))
+
+    def evaluate() -> dg.SensorResult | dg.SkipReason:
+        context = dg.build_sensor_context(resources={"warehouse": default_resources(locations)["warehouse"]})
+        return sensor(context)
+
+    assert isinstance(evaluate(), dg.SkipReason)  # no inbox yet
+    (tmp_path / "inbox" / "HAFIN").mkdir(parents=True)
+    (tmp_path / "inbox" / "HAFIN" / "ORDERS_1.edi").write_bytes(b"UNB+UNOA:2+A+B+260101:0000+1'")
+    first = evaluate().run_requests
+    assert len(first) == 1 and evaluate().run_requests[0].run_key == first[0].run_key  # same files: same run
+    (tmp_path / "inbox" / "HAFIN" / "ORDERS_2.edi").write_bytes(b"UNB+UNOA:2+A+B+260101:0000+2'")
+    assert evaluate().run_requests[0].run_key != first[0].run_key  # a new arrival: a new run
+    (tmp_path / "inbox" / "processed").mkdir()
+    for path in (tmp_path / "inbox" / "HAFIN").iterdir():
+        path.rename(tmp_path / "inbox" / "processed" / path.name)
+    assert isinstance(evaluate(), dg.SkipReason)  # filed away: nothing waits
 
 
 def test_dagster_validates_the_project_as_dagster_dev_loads_it() -> None:
