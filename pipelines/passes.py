@@ -175,7 +175,7 @@ def order_stages(
             batch_run.rows_per_table = {
                 "orders_created": len(summary.orders.orders_created),
                 "acknowledgements": sum(summary.orders.acknowledged.values()),
-                "failed": len(summary.orders.failed),
+                "not_done": len(summary.orders.not_done),
             }
         for line in summary.orders.lines():
             progress(f"orders: {line}")

@@ -47,17 +47,20 @@ def purchase_orders_ready_for_write_back(warehouse: WarehouseResource) -> dg.Ass
     description="Sage sales orders for the POs that need one, then their acknowledgements (855 / ORDRSP / "
     "SP-API JSON) in the outbox; the order marts and exceptions rebuilt from what was done.",
 )
-def sales_orders_and_acknowledgements(warehouse: WarehouseResource, sage: SageResource) -> dg.MaterializeResult:
-    with record_run(warehouse.warehouse, "order_batch", "schedule") as run, sage.client() as client:
+def sales_orders_and_acknowledgements(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, sage: SageResource
+) -> dg.MaterializeResult:
+    trigger = "sensor" if "dagster/sensor_name" in context.run.tags else "schedule"
+    with record_run(warehouse.warehouse, "order_batch", trigger) as run, sage.client() as client:
         summary = run_order_batch(warehouse.locations(), warehouse.business_config(), client, run_id=run.run_id)
-    with record_run(warehouse.warehouse, "dbt_build_orders", "schedule"):
+    with record_run(warehouse.warehouse, "dbt_build_orders", trigger):
         run_dbt("build", warehouse.warehouse, select=AFTER_ORDER_BATCH)
     return dg.MaterializeResult(
         metadata={
             "orders_created": len(summary.orders_created),
             "orders_found_in_sage": len(summary.orders_found),
             "acknowledgements": sum(summary.acknowledged.values()),
-            "failed": len(summary.failed),
+            "not_done": len(summary.not_done),
             "summary": "\n".join(summary.lines()),
         }
     )

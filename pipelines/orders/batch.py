@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,13 +38,15 @@ from pipelines.orders.decisions import FreeStock, Holding, LineDecision, LineToD
 from pipelines.orders.documents import write_acknowledgement
 from pipelines.orders.readiness import write_back_blockers
 from pipelines.sage200.client import SageClient, sage_date
-from pipelines.sage200.postings import PostingLog, post_once
+from pipelines.sage200.postings import UNANSWERED, Posting, PostingLog, post_once, recover_unanswered
 from pipelines.settings import BusinessConfig, Locations
 from pipelines.warehouse.audit import ensure_audit_schema
 
 log = logging.getLogger(__name__)
 
 STANDARD_LINE = "EnumLineTypeStandard"
+SALES_ORDERS = "sop_orders"
+_NOT_POSTED = Posting(key="", status="none")
 # Product ids per holdings request: keeps each OData filter well under any URL length limit.
 HOLDINGS_FILTER_CHUNK = 40
 
@@ -53,8 +55,8 @@ select
     po_number, content_sha256, vendor_code, edi_standard, po_date, currency, customer_id, window_start_date,
     window_end_date, is_backorder_allowed, ship_to_qualifier, ship_to_id, delivery_postal_name,
     delivery_address_1, delivery_address_2, delivery_city, delivery_postcode, delivery_country, partner_id,
-    our_id, source_file, order_status, decision_id, decided_version_id, sales_order_number,
-    last_order_posting_status
+    our_id, source_file, order_status, decision_id, decided_version_id, sales_order_number, order_posting_key,
+    last_order_posting_status, last_order_posting_version
 from intermediate.int_purchase_orders_prepared
 where acknowledgement_status in ('on_time', 'at_risk', 'overdue')
     and order_status in ('pending', 'failed', 'ordered', 'not_needed')
@@ -64,7 +66,7 @@ order by received_at, po_number
 LINES_QUERY = """
 select
     lines.po_number, lines.line_number, lines.line_id, lines.ordered_quantity, lines.unit_of_measure,
-    lines.ordered_unit, lines.unit_size, coalesce(lines.unit_cost, round(lines.sage_price_per_each, 2)),
+    lines.ordered_unit, lines.unit_size, lines.acknowledged_unit_cost,
     lines.resolution_status, lines.product_id, lines.product_code, lines.product_name, lines.selling_unit_id,
     lines.selling_unit_multiple, lines.stock_unit_multiple, lines.selling_unit_price
 from intermediate.int_purchase_order_lines_resolved as lines
@@ -98,7 +100,7 @@ class WorkLine:
     unit_of_measure: str
     ordered_unit: str | None  # case / each
     unit_size: Decimal | None
-    unit_cost: Decimal | None
+    unit_cost: Decimal  # per each, as acknowledged and ordered (dbt blocks a PO with a line lacking one)
     resolution_status: str
     product_id: int | None
     product_code: str | None
@@ -132,7 +134,9 @@ class PurchaseOrderWork:
     decision_id: str | None
     decided_version_id: str | None
     sales_order_number: str | None
+    posting_key: str  # the exactly-once key of its Sage order
     last_order_posting_status: str | None
+    last_order_posting_version: str | None  # the PO version that posting was made from
     lines: tuple[WorkLine, ...]
 
     @property
@@ -140,8 +144,8 @@ class PurchaseOrderWork:
         return f"{self.po_number}:{self.content_sha256}"
 
     @property
-    def posting_key(self) -> str:
-        return f"sop_order:{self.vendor_code}:{self.po_number}"
+    def has_unanswered_post(self) -> bool:
+        return self.last_order_posting_status in UNANSWERED
 
     @property
     def keeps_its_decision(self) -> bool:
@@ -149,10 +153,9 @@ class PurchaseOrderWork:
         from it went unanswered (Sage may hold that very order). Otherwise the PO is decided afresh."""
         if self.decision_id is None or self.decided_version_id != self.version_id:
             return False
-        return self.order_status in ("ordered", "not_needed") or self.last_order_posting_status in (
-            "attempting",
-            "unknown",
-        )
+        if self.order_status in ("ordered", "not_needed"):
+            return True
+        return self.has_unanswered_post and self.last_order_posting_version == self.content_sha256
 
 
 class WriteBackBlocked(RuntimeError):
@@ -165,7 +168,7 @@ class OrderBatchSummary:
     orders_found: list[str] = field(default_factory=list)  # already in Sage (an earlier, unrecorded POST)
     acknowledged: Counter[str] = field(default_factory=Counter)  # per standard
     not_ordered: list[str] = field(default_factory=list)  # every line rejected: acknowledged, no order
-    failed: dict[str, str] = field(default_factory=dict)  # PO number → why
+    not_done: dict[str, str] = field(default_factory=dict)  # PO number → why it was left for a person or retry
 
     def lines(self) -> list[str]:
         sent = ", ".join(f"{count} {standard}" for standard, count in sorted(self.acknowledged.items())) or "none"
@@ -175,7 +178,7 @@ class OrderBatchSummary:
             f"{sum(self.acknowledged.values())} acknowledgement(s) written ({sent})"
             + (f"; {len(self.not_ordered)} PO(s) rejected whole, no order" if self.not_ordered else ""),
         ]
-        lines += [f"PO {po} not done: {reason}" for po, reason in sorted(self.failed.items())]
+        lines += [f"PO {po} not done: {reason}" for po, reason in sorted(self.not_done.items())]
         return lines
 
 
@@ -215,9 +218,9 @@ def run_order_batch(
                 _handle(po, client, postings, outbox, records, stock, today, config, summary)
             except Exception as error:  # one PO failing never stops the others; it is recorded for a person
                 log.exception("PO %s failed", po.po_number)
-                step = "sales_order" if po.order_status in ("pending", "failed") else "acknowledgement"
-                records.failure(po, step, f"{type(error).__name__}: {error}")
-                summary.failed[po.po_number] = str(error)
+                ordered = (postings.latest(po.posting_key) or _NOT_POSTED).is_settled or po.order_status != "pending"
+                records.failure(po, "acknowledgement" if ordered else "sales_order", f"{type(error).__name__}: {error}")
+                summary.not_done[po.po_number] = str(error)
     return summary
 
 
@@ -232,12 +235,25 @@ def _handle(
     config: BusinessConfig,
     summary: OrderBatchSummary,
 ) -> None:
-    if po.order_status in ("ordered", "not_needed") and po.decided_version_id != po.version_id:
-        # Amazon changed the PO after it was ordered: a person amends the order (exception
-        # po_changed_after_order); acknowledging the old decision would contradict the new PO.
-        log.warning("PO %s changed after its order; left for a person", po.po_number)
+    def find() -> dict[str, Any] | None:
+        return find_sales_order(client, po.customer_id, po.po_number)
+
+    if po.order_status == "ordered" and po.decided_version_id != po.version_id:
+        # Acknowledging the old decision would contradict the new PO; exception po_changed_after_order.
+        summary.not_done[po.po_number] = "Amazon changed the PO after its Sage order: amend the order by hand"
         return
-    if po.keeps_its_decision:
+    if po.has_unanswered_post and po.last_order_posting_version != po.content_sha256:
+        # A POST for an earlier version went unanswered: settle it before deciding anything for this one.
+        recovered = recover_unanswered(
+            postings, key=po.posting_key, resource=SALES_ORDERS, find_existing=find, reference_of=_order_number
+        )
+        if recovered is not None:
+            summary.not_done[po.po_number] = (
+                f"Sage order {recovered.sage_reference} was made from an earlier version of the PO: amend it by hand"
+            )
+            return
+    keeps_decision = po.keeps_its_decision
+    if keeps_decision:
         decision_id, decisions = po.decision_id, records.decision_lines(po.decision_id)
     else:
         ship_date = max(today, po.window_start) if po.window_start else today
@@ -250,27 +266,39 @@ def _handle(
             backorder_days=config.lead_times.backorder_days,
         )
         decision_id = records.decision(po, decisions)
+    # Built before any write: a PO that cannot be acknowledged is not ordered either.
+    acknowledgement = build_acknowledgement(po, decisions, po.sales_order_number, records.clock())
     sales_order_number = po.sales_order_number
-    if _has_units_to_order(decisions) and po.order_status != "ordered":
+    if not _has_units_to_order(decisions):
+        summary.not_ordered.append(po.po_number)
+    elif po.order_status != "ordered":
         posting = post_once(
             client,
             postings,
             key=po.posting_key,
-            resource="sop_orders",
+            resource=SALES_ORDERS,
             body=sales_order_body(po, decisions, today),
-            find_existing=lambda: find_sales_order(client, po.customer_id, po.po_number),
-            reference_of=lambda order: str(order["document_no"]),
+            find_existing=find,
+            reference_of=_order_number,
             source_version=po.content_sha256,
         )
+        if posting.status == "found_existing":
+            summary.not_done[po.po_number] = (
+                f"Sage order {posting.sage_reference} for this PO was keyed outside avc2sage: left to a person"
+            )
+            return
         if not posting.is_settled:
             records.failure(po, "sales_order", f"Sage order {posting.status}: {posting.message}")
-            summary.failed[po.po_number] = f"Sage order {posting.status}: {posting.message}"
+            summary.not_done[po.po_number] = f"Sage order {posting.status}: {posting.message}"
             return
-        (summary.orders_created if posting.status == "posted" else summary.orders_found).append(po.po_number)
+        if posting.status == "posted":
+            summary.orders_created.append(po.po_number)
+            if keeps_decision:
+                _take_stock_for(po, decisions, stock)  # decided before this batch's stock was read
+        else:
+            summary.orders_found.append(po.po_number)
         sales_order_number = posting.sage_reference
-    elif not _has_units_to_order(decisions):
-        summary.not_ordered.append(po.po_number)
-    acknowledgement = build_acknowledgement(po, decisions, sales_order_number, records.clock())
+        acknowledgement = replace(acknowledgement, sales_order_number=sales_order_number)
     try:
         document = write_acknowledgement(
             acknowledgement,
@@ -282,10 +310,23 @@ def _handle(
         )
     except Exception as error:
         records.failure(po, "acknowledgement", f"{type(error).__name__}: {error}")
-        summary.failed[po.po_number] = f"acknowledgement not written: {error}"
+        summary.not_done[po.po_number] = f"acknowledgement not written: {error}"
         return
     records.acknowledgement(po, decision_id, sales_order_number, document.document_id, document.file_name)
     summary.acknowledged[po.edi_standard] += 1
+
+
+def _order_number(order: dict[str, Any]) -> str:
+    return str(order["document_no"])
+
+
+def _take_stock_for(po: PurchaseOrderWork, decisions: Sequence[LineDecision], stock: FreeStock) -> None:
+    lines = {line.line_number: line for line in po.lines}
+    for decision in decisions:
+        line = lines[decision.line_number]
+        if line.product_id is not None and line.selling_unit_multiple is not None:
+            units = decision.quantity(ACCEPTED)
+            stock.take(line.product_id, units, line.selling_unit_multiple)
 
 
 def _line_to_decide(line: WorkLine) -> LineToDecide:
@@ -395,8 +436,6 @@ def build_acknowledgement(
     decided = {decision.line_number: decision for decision in decisions}
     lines = []
     for line in po.lines:
-        if line.unit_cost is None:
-            raise ValueError(f"line {line.line_id} has no cost: neither the PO nor Sage's price book gives one")
         lines.append(
             AcknowledgementLine(
                 line_id=line.line_id,
@@ -444,7 +483,7 @@ def read_work(con: duckdb.DuckDBPyConnection) -> list[PurchaseOrderWork]:
         (po_number, content_sha256, vendor_code, edi_standard, po_date, currency, customer_id, window_start,
          window_end, backorder_allowed, ship_to_qualifier, ship_to_id, postal_name, address_1, address_2, city,
          postcode, country, partner_id, our_id, source_file, order_status, decision_id, decided_version_id,
-         sales_order_number, last_order_posting_status) = row  # fmt: skip
+         sales_order_number, posting_key, last_order_posting_status, last_order_posting_version) = row  # fmt: skip
         work.append(
             PurchaseOrderWork(
                 po_number=po_number,
@@ -474,7 +513,9 @@ def read_work(con: duckdb.DuckDBPyConnection) -> list[PurchaseOrderWork]:
                 decision_id=decision_id,
                 decided_version_id=decided_version_id,
                 sales_order_number=sales_order_number,
+                posting_key=posting_key,
                 last_order_posting_status=last_order_posting_status,
+                last_order_posting_version=last_order_posting_version,
                 lines=tuple(lines.get(po_number, ())),
             )
         )
@@ -494,7 +535,7 @@ class _Records:
         costs = {line.line_number: line.unit_cost for line in po.lines}
         rows = [
             (decision_id, d.line_number, d.line_id, o.status, o.quantity, o.rejection_reason, o.ship_date,
-             costs[d.line_number] if costs[d.line_number] is not None else Decimal(0), d.warehouse_id)
+             costs[d.line_number], d.warehouse_id)
             for d in decisions
             for o in d.outcomes
         ]  # fmt: skip

@@ -24,6 +24,7 @@ from pipelines.orders.acknowledgement import (
 )
 
 RESOLVED = "resolved"
+CANCELLED_LINE = "cancelled_line"  # Amazon ordered none of it: answered with nothing to ship, no stock taken
 # Why a line that Sage cannot take as sent is rejected. Amazon has three reasons; a unit or quantity Sage
 # cannot take means Amazon's item setup (its identifier with that case pack) is not one we can supply.
 REJECTION_FOR_RESOLUTION = {
@@ -103,6 +104,10 @@ def decide_lines(
     backorder_date = today + timedelta(days=backorder_days)
     decisions = []
     for line in lines:
+        if line.resolution_status == CANCELLED_LINE:
+            outcome = LineOutcome(ACCEPTED, line.ordered_quantity, ship_date)
+            decisions.append(LineDecision(line.line_number, line.line_id, (outcome,), None))
+            continue
         rejection = REJECTION_FOR_RESOLUTION.get(line.resolution_status)
         if line.resolution_status != RESOLVED:
             if rejection is None:

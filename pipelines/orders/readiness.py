@@ -2,7 +2,8 @@
 
 dbt's tests guard each model; these checks guard the write-back itself: anything here that fails would
 order or acknowledge wrongly (twice, the wrong product, a quantity that does not add up), so the batch
-refuses to start and Dagster's blocking check stops the assets downstream of the marts.
+refuses to start and Dagster's blocking check stops the assets downstream of the marts. A problem of one
+PO's own (a ship-to or a price missing) is not here: dbt blocks that PO alone (`blocked_reason`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ CHECKS: dict[str, str] = {
         select purchase_order_number, line_number from marts.purchase_order_lines
         group by all having count(*) > 1
     """,
-    "a resolved line has a Sage product, a selling unit and a positive selling price": """
-        select purchase_order_number, line_number from marts.purchase_order_lines
-        where resolution_status = 'resolved'
-            and (sage_product_code is null or sage_selling_unit is null
-                 or coalesce(sage_selling_unit_price, 0) <= 0)
+    "a resolved line of a PO to order has a Sage product, a selling unit and a positive selling price": """
+        select lines.po_number, lines.line_number
+        from intermediate.int_purchase_order_lines_resolved as lines
+        join intermediate.int_purchase_orders_prepared as orders using (po_number)
+        where orders.order_status in ('pending', 'failed') and lines.resolution_status = 'resolved'
+            and (lines.product_id is null or lines.selling_unit_id is null
+                 or coalesce(lines.selling_unit_price, 0) <= 0)
     """,
     "decided quantities add up to the ordered quantity": """
         select purchase_order_number, line_number from marts.purchase_order_lines

@@ -5,8 +5,9 @@ posted. So every write has a deterministic key (e.g. ``sop_order:HAFIN:4KX7PL2Q`
 is also stored in Sage (the order's customer document number), and :func:`post_once` goes:
 
 1. our own record (``audit.sage_postings``): already posted or found → done, no call;
-2. Sage itself, by the business reference: there already → recorded as ``found``, no call (this is what
-   saves us after a crash between a POST and its record);
+2. Sage itself, by the business reference: there after an unanswered POST of ours → ``found`` (this is
+   what saves us after a crash between a POST and its record); there before we ever posted →
+   ``found_existing`` (someone else made it: not ours to build on); either way no call;
 3. record ``attempting`` (committed before the call), POST, record ``posted`` with Sage's id;
 4. no answer (or a 5xx, which Sage may send after posting) → look in Sage again: there → ``found``; not
    there → ``unknown``, and the next run starts at 2.
@@ -32,7 +33,8 @@ from pipelines.warehouse.audit import ensure_audit_schema
 
 log = logging.getLogger(__name__)
 
-SETTLED = ("posted", "found")
+SETTLED = ("posted", "found", "found_existing")
+UNANSWERED = ("attempting", "unknown")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class Posting:
     def is_settled(self) -> bool:
         """Sage has the document (we posted it, or found it there)."""
         return self.status in SETTLED
+
+    @property
+    def is_ours(self) -> bool:
+        """Sage has the document and it came from our own request (posted, or found after our POST)."""
+        return self.status in ("posted", "found")
 
 
 def _utc_now() -> datetime:
@@ -78,6 +85,15 @@ class PostingLog:
         ).fetchone()
         return Posting(*row) if row else None
 
+    def was_ever_sent(self, key: str) -> bool:
+        """Whether a POST for `key` ever went out unanswered: then a document found in Sage is ours."""
+        placeholders = ", ".join("?" for _ in UNANSWERED)
+        (count,) = self.con.execute(
+            f"select count(*) from audit.sage_postings where posting_key = ? and status in ({placeholders})",
+            [key, *UNANSWERED],
+        ).fetchone()
+        return count > 0
+
     def record(self, posting: Posting, *, resource: str, request_sha256: str) -> Posting:
         self.con.execute(
             "insert into audit.sage_postings (posting_id, posting_key, resource, source_version, request_sha256,"
@@ -98,6 +114,37 @@ class PostingLog:
             ],
         )
         return posting
+
+
+def recover_unanswered(
+    postings: PostingLog,
+    *,
+    key: str,
+    resource: str,
+    find_existing: Callable[[], dict[str, Any] | None],
+    reference_of: Callable[[dict[str, Any]], str],
+) -> Posting | None:
+    """Settle an earlier unanswered POST for `key` by looking in Sage only (never posting): the document it
+    made, recorded as ``found`` under the version that POST was made from; None when Sage does not have it
+    (or cannot say), so the caller may go on to decide and post afresh."""
+    known = postings.latest(key)
+    if known is None or known.status not in UNANSWERED:
+        return None
+    try:
+        existing = find_existing()
+    except SageApiError:
+        return None
+    if existing is None:
+        return None
+    posting = Posting(
+        key=key,
+        status="found",
+        sage_id=int(existing["id"]),
+        sage_reference=reference_of(existing),
+        message="found in Sage after an unanswered POST",
+        source_version=known.source_version,
+    )
+    return postings.record(posting, resource=resource, request_sha256="")
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -137,7 +184,7 @@ def post_once(
     known = postings.latest(key)
     if known is not None and known.is_settled:
         return known
-    lost = known is not None and known.status in ("attempting", "unknown")
+    lost = postings.was_ever_sent(key)
     try:
         existing = find_existing()
     except SageApiError as error:
@@ -145,7 +192,9 @@ def post_once(
         status = "unknown" if lost else "failed"
         return record(status, message=f"could not look for an existing document in Sage: {error.message}")
     if existing is not None:
-        return record("found", existing, "found in Sage after an unanswered POST" if lost else "already in Sage")
+        if lost:
+            return record("found", existing, "found in Sage after an unanswered POST")
+        return record("found_existing", existing, "already in Sage before any POST of ours")
     record("attempting")
     try:
         created = client.post(resource, body)

@@ -73,7 +73,8 @@ class RunRecord:
     error: str | None = None
 
 
-POSTING_STATUSES = ("attempting", "posted", "found", "failed", "unknown")
+# found: in Sage after our own unanswered POST; found_existing: in Sage before we ever posted (someone keyed it).
+POSTING_STATUSES = ("attempting", "posted", "found", "found_existing", "failed", "unknown")
 
 # One counter orders the rows below: clocks can be pinned or equal, and "latest" must never be a coin toss.
 RECORD_SEQUENCE_DDL = """

@@ -98,3 +98,10 @@ def test_outcomes_refuse_contradictions() -> None:
         LineOutcome("Accepted", Decimal(1), None)
     with pytest.raises(ValueError):
         LineOutcome("Accepted", Decimal(1), SHIP, "ObsoleteProduct")
+
+
+def test_a_line_amazon_cancelled_is_answered_with_nothing_to_ship() -> None:
+    stock = FreeStock([Holding(1, 10, Decimal(120))])
+    (decision,) = decide([line(1, "0", status="cancelled_line")], stock)
+    assert outcomes(decision) == [("Accepted", Decimal(0), SHIP, None)]
+    assert stock.free[1] == Decimal(120)

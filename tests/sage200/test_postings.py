@@ -80,7 +80,8 @@ def test_posts_once_then_answers_from_its_own_record(sandbox: Any, postings: Pos
 def test_a_document_already_in_sage_is_found_not_posted(sandbox: Any, postings: PostingLog) -> None:
     sandbox.client.post("sop_orders", order_body(sandbox, "PO-KEYED-BY-HAND"))
     posting = post_order(sandbox.client, postings, sandbox, "PO-KEYED-BY-HAND")
-    assert posting.status == "found" and posting.message == "already in Sage"
+    assert posting.status == "found_existing" and posting.message == "already in Sage before any POST of ours"
+    assert posting.is_settled and not posting.is_ours
     assert len(orders_for(sandbox, "PO-KEYED-BY-HAND")) == 1
 
 

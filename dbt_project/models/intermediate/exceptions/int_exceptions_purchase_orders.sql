@@ -43,7 +43,7 @@ resolution_problems as (
                     || ' matches no unit of Sage product ' || product_code
             end || '.' as message
     from lines
-    where resolution_status <> 'resolved'
+    where resolution_status not in ('resolved', 'cancelled_line')
 ),
 
 price_problems as (

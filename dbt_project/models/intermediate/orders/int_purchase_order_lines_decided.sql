@@ -10,7 +10,8 @@ lines as (
 orders as (
     select
         po_number,
-        decision_id
+        decision_id,
+        decided_version_id
     from {{ ref('int_purchase_orders_prepared') }}
 ),
 
@@ -46,7 +47,8 @@ final as (
     select
         lines.*,
         amazon_product_ids.amazon_product_id,
-        orders.decision_id,
+        case when orders.decided_version_id = lines.purchase_order_version_id then orders.decision_id end
+            as decision_id,
         coalesce(decision_lines.accepted_quantity, 0) as accepted_quantity,
         coalesce(decision_lines.backordered_quantity, 0) as backordered_quantity,
         coalesce(decision_lines.rejected_quantity, 0) as rejected_quantity,
@@ -62,8 +64,10 @@ final as (
         end as acknowledgement_code
     from lines
     inner join orders on lines.po_number = orders.po_number
+    -- Only a decision about this very version: after Amazon changes a PO, its lines are not the ones decided.
     left join decision_lines
         on orders.decision_id = decision_lines.decision_id
+        and orders.decided_version_id = lines.purchase_order_version_id
         and lines.line_number = decision_lines.line_number
     left join amazon_product_ids
         on lines.purchase_order_version_id = amazon_product_ids.purchase_order_version_id

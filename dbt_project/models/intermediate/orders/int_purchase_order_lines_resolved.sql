@@ -1,3 +1,6 @@
+{{ config(materialized='table') }}
+-- A table, not a view: it reads only Amazon and Sage data (no audit rows), and every model and test over
+-- the order lines reads it, so it is computed once per build instead of once per reader.
 -- Each line of the latest version of each PO, resolved to one Sage product and one Sage selling unit, or
 -- the reason it cannot be. Sage 200 is the master of products and units: a line is never matched by
 -- guesswork, so no candidate or more than one is an answer in itself (resolution_status), as is a unit
@@ -233,6 +236,9 @@ final as (
         effective_unit_size as unit_size,
         ordered_base_quantity,
         unit_price as unit_cost,
+        -- What the acknowledgement states and the Sage order charges per each: Amazon's cost; only where the
+        -- PO gives none, Sage's Amazon price.
+        coalesce(unit_price, cast(round(sage_price_per_each, 2) as decimal(18, 2))) as acknowledged_unit_cost,
         product_candidate_count,
         product_id,
         product_code,
@@ -243,11 +249,14 @@ final as (
         stock_unit_multiple,
         cast(ordered_base_quantity / selling_unit_multiple as decimal(18, 5)) as selling_quantity,
         -- The Sage line's price: the cost per each Amazon will be invoiced at, per selling unit.
-        cast(unit_price * selling_unit_multiple as decimal(18, 2)) as selling_unit_price,
+        cast(coalesce(unit_price, round(sage_price_per_each, 2)) * selling_unit_multiple as decimal(18, 2))
+            as selling_unit_price,
         cast(sage_price_per_each as decimal(18, 5)) as sage_price_per_each,
         cast(round((unit_price - sage_price_per_each) / nullif(sage_price_per_each, 0) * 100, 2) as decimal(9, 2))
             as price_variance_percent,
         case
+            -- Amazon cancels an item by ordering none of it: nothing to resolve, nothing to ship.
+            when ordered_quantity = 0 then 'cancelled_line'
             when product_candidate_count = 0 then 'unknown_product'
             when product_candidate_count > 1 then 'ambiguous_product'
             when product_status_type <> 'Active' or not is_sales_order_allowed then 'discontinued_product'

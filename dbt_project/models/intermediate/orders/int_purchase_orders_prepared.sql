@@ -45,6 +45,8 @@ inbound_files as (
     qualify row_number() over (partition by file_name order by processed_at desc) = 1
 ),
 
+-- The exactly-once key of a PO's Sage order: the order batch posts under it (pipelines/orders/batch.py reads
+-- it from here, so the format lives in one place).
 order_postings as (
     select *
     from {{ ref('stg_app__sage_postings') }}
@@ -92,6 +94,15 @@ acknowledgements as (
     qualify row_number() over (partition by po_number order by sequence_number desc) = 1
 ),
 
+uncosted_lines as (
+    select
+        po_number,
+        count(*) as lines_without_cost
+    from {{ ref('int_purchase_order_lines_resolved') }}
+    where acknowledged_unit_cost is null or acknowledged_unit_cost <= 0
+    group by po_number
+),
+
 failures as (
     select *
     from {{ ref('stg_app__purchase_order_failures') }}
@@ -131,8 +142,9 @@ joined as (
         locations.city as delivery_city,
         locations.postcode as delivery_postcode,
         locations.country as delivery_country,
+        'sop_order:' || latest.vendor_code || ':' || latest.po_number as order_posting_key,
         our_orders.sage_id as sales_order_id,
-        our_orders.sage_reference as our_sales_order_number,
+        order_postings.sage_reference as our_sales_order_number,
         our_orders.source_version as ordered_content_sha256,
         order_postings.posting_status as last_order_posting_status,
         order_postings.source_version as last_order_posting_version,
@@ -145,6 +157,7 @@ joined as (
         acknowledgements.acknowledged_at,
         acknowledgements.acknowledgement_file_name,
         acknowledgements.purchase_order_version_id as acknowledged_version_id,
+        coalesce(uncosted_lines.lines_without_cost, 0) as lines_without_cost,
         order_failures.failure_message as sales_order_failure,
         acknowledgement_failures.failure_message as acknowledgement_failure,
         first_received.received_at
@@ -163,6 +176,7 @@ joined as (
     left join sage_orders
         on latest.po_number = sage_orders.po_number
         and customers.customer_id = sage_orders.customer_id
+    left join uncosted_lines on latest.po_number = uncosted_lines.po_number
     left join decisions on latest.po_number = decisions.po_number
     left join acknowledgements on latest.po_number = acknowledgements.po_number
     left join failures as order_failures
@@ -184,13 +198,20 @@ with_order_status as (
                 || ' (vendor_codes.' || vendor_code || '.sage_customer_account)'
             when location_code is null then 'ship-to ' || coalesce(ship_to_qualifier, '?') || ' '
                 || coalesce(ship_to_id, '?') || ' is not in the seed amazon_locations'
+            when lines_without_cost > 0 then lines_without_cost
+                || ' line(s) have no cost to acknowledge: neither the PO nor Sage''s price book gives one'
         end as blocked_reason,
         case
             when sales_order_id is not null then 'ordered'
             when po_purpose = '01' then 'cancelled'
             when is_test then 'test_order'
-            when sage_sales_order_number is not null then 'ordered_outside_avc2sage'
-            when decision_id is not null and quantity_to_order = 0 then 'not_needed'
+            -- Our own POST went unanswered: Sage may hold our order, so it is never someone else's; the batch
+            -- settles it first (pending, or failed while the answer stays unknown).
+            when last_order_posting_status in ('attempting', 'unknown') then null
+            when last_order_posting_status = 'found_existing' or sage_sales_order_number is not null
+                then 'ordered_outside_avc2sage'
+            when decision_id is not null and quantity_to_order = 0
+                and decided_version_id = purchase_order_version_id then 'not_needed'
         end as settled_order_status
     from joined
 ),
@@ -203,7 +224,7 @@ final as (
             settled_order_status,
             case
                 when blocked_reason is not null then 'blocked'
-                when sales_order_failure is not null then 'failed'
+                when sales_order_failure is not null or last_order_posting_status = 'unknown' then 'failed'
                 else 'pending'
             end
         ) as order_status,
