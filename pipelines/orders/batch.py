@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from pipelines.amazon.documents import ProductIdentifier
-from pipelines.edi.outbox import Outbox
+from pipelines.edi.outbox import Outbox, ensure_outbound_schema
 from pipelines.orders.acknowledgement import (
     ACCEPTED,
     BACKORDERED,
@@ -35,7 +35,7 @@ from pipelines.orders.acknowledgement import (
     LineOutcome,
 )
 from pipelines.orders.decisions import FreeStock, Holding, LineDecision, LineToDecide, decide_lines
-from pipelines.orders.documents import write_acknowledgement
+from pipelines.orders.documents import DOCUMENT_TYPES, write_acknowledgement
 from pipelines.orders.readiness import write_back_blockers
 from pipelines.sage200.client import SageClient, sage_date
 from pipelines.sage200.postings import UNANSWERED, Posting, PostingLog, post_once, recover_unanswered
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 STANDARD_LINE = "EnumLineTypeStandard"
 SALES_ORDERS = "sop_orders"
+ACKNOWLEDGEMENT_DOCUMENT_TYPES = tuple(DOCUMENT_TYPES.values())
 _NOT_POSTED = Posting(key="", status="none")
 # Product ids per holdings request: keeps each OData filter well under any URL length limit.
 HOLDINGS_FILTER_CHUNK = 40
@@ -203,6 +204,7 @@ def run_order_batch(
     today = started.astimezone(config.company.tzinfo).date()
     with duckdb.connect(str(locations.warehouse)) as con:
         ensure_audit_schema(con)
+        ensure_outbound_schema(con)
         blockers = write_back_blockers(con)
         if blockers:
             raise WriteBackBlocked("; ".join(blockers))
@@ -299,20 +301,26 @@ def _handle(
             summary.orders_found.append(po.po_number)
         sales_order_number = posting.sage_reference
         acknowledgement = replace(acknowledgement, sales_order_number=sales_order_number)
-    try:
-        document = write_acknowledgement(
-            acknowledgement,
-            outbox,
-            standard=po.edi_standard,
-            our_id=po.our_id or "",
-            partner_id=po.partner_id or "",
-            related_inbound=po.source_file,
-        )
-    except Exception as error:
-        records.failure(po, "acknowledgement", f"{type(error).__name__}: {error}")
-        summary.not_done[po.po_number] = f"acknowledgement not written: {error}"
-        return
-    records.acknowledgement(po, decision_id, sales_order_number, document.document_id, document.file_name)
+    # The outbox registers what it wrote under the PO it answers, so an acknowledgement written just before a
+    # crash (its own record lost) is recorded from the outbox rather than sent twice.
+    answers = f"{po.source_file}#{po.po_number}"
+    written = records.written_acknowledgement(answers)
+    if written is None:
+        try:
+            document = write_acknowledgement(
+                acknowledgement,
+                outbox,
+                standard=po.edi_standard,
+                our_id=po.our_id or "",
+                partner_id=po.partner_id or "",
+                related_inbound=answers,
+            )
+        except Exception as error:
+            records.failure(po, "acknowledgement", f"{type(error).__name__}: {error}")
+            summary.not_done[po.po_number] = f"acknowledgement not written: {error}"
+            return
+        written = (document.document_id, document.file_name)
+    records.acknowledgement(po, decision_id, sales_order_number, *written)
     summary.acknowledged[po.edi_standard] += 1
 
 
@@ -573,6 +581,14 @@ class _Records:
             LineDecision(number, line_ids[number], tuple(outcomes[number]), warehouses[number])
             for number in sorted(outcomes)
         )
+
+    def written_acknowledgement(self, answers: str) -> tuple[str, str] | None:
+        """The document id and file of an acknowledgement already in the outbox for `answers` (file#PO)."""
+        return self.con.execute(
+            "select document_id, file_name from audit.outbound_documents"
+            " where related_inbound = ? and document_type in (?, ?, ?) order by written_at desc limit 1",
+            [answers, *ACKNOWLEDGEMENT_DOCUMENT_TYPES],
+        ).fetchone()
 
     def acknowledgement(
         self,

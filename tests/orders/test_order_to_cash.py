@@ -267,10 +267,19 @@ def test_a_crash_and_lost_answers_still_leave_one_order_per_po(sample_sandbox, t
     assert lost.orders_created == [] and lost.not_done == {}
     assert len(lost.orders_found) == to_order, "each order found in Sage after its unanswered POST"
 
-    # 3. A normal re-run has nothing left to do; Sage holds exactly one order per PO.
+    # 3. A crash right after an acknowledgement was written, before its record: the outbox has the file, the
+    # batch's own record is missing (the state such a crash leaves).
+    files_before = sorted(path.name for path in locations.outbox.iterdir())
+    with duckdb.connect(str(locations.warehouse)) as con:
+        con.execute(f"delete from audit.purchase_order_acknowledgements where po_number = '{crashed_po}'")
+
+    # 4. A normal re-run sends nothing twice: the lost record is restored from the outbox; Sage holds exactly
+    # one order per PO.
     with SageClient(sample_sandbox.api_url, "sandbox").connect() as client:
         again = run_order_batch(locations, config, client, clock=lambda: now)
-    assert (again.orders_created, again.orders_found, sum(again.acknowledged.values())) == ([], [], 0)
+    # The one restored acknowledgement is recorded, not written again.
+    assert (again.orders_created, again.orders_found, sum(again.acknowledged.values())) == ([], [], 1)
+    assert sorted(path.name for path in locations.outbox.iterdir()) == files_before
     orders = sage_orders(sample_sandbox.api_url, new)
     assert len(orders) == to_order and all(len(found) == 1 for found in orders.values())
     acknowledged = query(
