@@ -38,7 +38,7 @@ from pipelines.orders.decisions import FreeStock, Holding, LineDecision, LineToD
 from pipelines.orders.documents import DOCUMENT_TYPES, write_acknowledgement
 from pipelines.orders.readiness import write_back_blockers
 from pipelines.sage200.client import SageClient, sage_date
-from pipelines.sage200.postings import UNANSWERED, Posting, PostingLog, post_once, recover_unanswered
+from pipelines.sage200.postings import UNANSWERED, PostingLog, post_once, recover_unanswered
 from pipelines.settings import BusinessConfig, Locations
 from pipelines.warehouse.audit import ensure_audit_schema
 
@@ -47,22 +47,24 @@ log = logging.getLogger(__name__)
 STANDARD_LINE = "EnumLineTypeStandard"
 SALES_ORDERS = "sop_orders"
 ACKNOWLEDGEMENT_DOCUMENT_TYPES = tuple(DOCUMENT_TYPES.values())
-_NOT_POSTED = Posting(key="", status="none")
 # Product ids per holdings request: keeps each OData filter well under any URL length limit.
 HOLDINGS_FILTER_CHUNK = 40
 
+# Columns named as PurchaseOrderWork's fields (the delivery address as delivery_<field>), read by name.
 WORK_QUERY = """
 select
-    po_number, content_sha256, vendor_code, edi_standard, po_date, currency, customer_id, window_start_date,
-    window_end_date, is_backorder_allowed, ship_to_qualifier, ship_to_id, delivery_postal_name,
-    delivery_address_1, delivery_address_2, delivery_city, delivery_postcode, delivery_country, partner_id,
-    our_id, source_file, order_status, decision_id, decided_version_id, sales_order_number, order_posting_key,
-    last_order_posting_status, last_order_posting_version
+    po_number, content_sha256, vendor_code, edi_standard, po_date, currency, customer_id,
+    window_start_date as window_start, window_end_date as window_end,
+    coalesce(is_backorder_allowed, false) as backorder_allowed, ship_to_qualifier, ship_to_id,
+    delivery_postal_name, delivery_address_1, delivery_address_2, delivery_city, delivery_postcode,
+    delivery_country, partner_id, our_id, source_file, order_status, decision_id, decided_version_id,
+    sales_order_number, order_posting_key as posting_key, last_order_posting_status, last_order_posting_version
 from intermediate.int_purchase_orders_prepared
 where acknowledgement_status in ('on_time', 'at_risk', 'overdue')
     and order_status in ('pending', 'failed', 'ordered', 'not_needed')
 order by received_at, po_number
 """
+ADDRESS_FIELDS = ("postal_name", "address_1", "address_2", "city", "postcode", "country")
 
 LINES_QUERY = """
 select
@@ -220,7 +222,8 @@ def run_order_batch(
                 _handle(po, client, postings, outbox, records, stock, today, config, summary)
             except Exception as error:  # one PO failing never stops the others; it is recorded for a person
                 log.exception("PO %s failed", po.po_number)
-                ordered = (postings.latest(po.posting_key) or _NOT_POSTED).is_settled or po.order_status != "pending"
+                posting = postings.latest(po.posting_key)
+                ordered = (posting is not None and posting.is_settled) or po.order_status != "pending"
                 records.failure(po, "acknowledgement" if ordered else "sales_order", f"{type(error).__name__}: {error}")
                 summary.not_done[po.po_number] = str(error)
     return summary
@@ -473,59 +476,25 @@ def build_acknowledgement(
 
 def read_work(con: duckdb.DuckDBPyConnection) -> list[PurchaseOrderWork]:
     """The POs dbt says need ordering or acknowledging, oldest first, with their lines and identifiers."""
-    headers = con.execute(WORK_QUERY).fetchall()
+    cursor = con.execute(WORK_QUERY)
+    names = [column[0] for column in cursor.description]
+    headers = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     if not headers:
         return []
-    po_numbers = [row[0] for row in headers]
     identifiers: dict[tuple[str, int], list[ProductIdentifier]] = {}
-    versions = [f"{row[0]}:{row[1]}" for row in headers]
+    versions = [f"{header['po_number']}:{header['content_sha256']}" for header in headers]
     for po_number, line_number, qualifier, value in con.execute(IDENTIFIERS_QUERY, [versions]).fetchall():
         identifiers.setdefault((po_number, line_number), []).append(ProductIdentifier(qualifier, value))
     lines: dict[str, list[WorkLine]] = {}
-    for row in con.execute(LINES_QUERY, [po_numbers]).fetchall():
+    for row in con.execute(LINES_QUERY, [[header["po_number"] for header in headers]]).fetchall():
         po_number, line_number, *rest = row
         line = WorkLine(line_number, *rest, identifiers=tuple(identifiers.get((po_number, line_number), ())))
         lines.setdefault(po_number, []).append(line)
     work = []
-    for row in headers:
-        (po_number, content_sha256, vendor_code, edi_standard, po_date, currency, customer_id, window_start,
-         window_end, backorder_allowed, ship_to_qualifier, ship_to_id, postal_name, address_1, address_2, city,
-         postcode, country, partner_id, our_id, source_file, order_status, decision_id, decided_version_id,
-         sales_order_number, posting_key, last_order_posting_status, last_order_posting_version) = row  # fmt: skip
+    for header in headers:
+        address = {field: header.pop(f"delivery_{field}") for field in ADDRESS_FIELDS}
         work.append(
-            PurchaseOrderWork(
-                po_number=po_number,
-                content_sha256=content_sha256,
-                vendor_code=vendor_code,
-                edi_standard=edi_standard,
-                po_date=po_date,
-                currency=currency,
-                customer_id=customer_id,
-                window_start=window_start,
-                window_end=window_end,
-                backorder_allowed=bool(backorder_allowed),
-                ship_to_qualifier=ship_to_qualifier,
-                ship_to_id=ship_to_id,
-                delivery_address={
-                    "postal_name": postal_name,
-                    "address_1": address_1,
-                    "address_2": address_2,
-                    "city": city,
-                    "postcode": postcode,
-                    "country": country,
-                },
-                partner_id=partner_id,
-                our_id=our_id,
-                source_file=source_file,
-                order_status=order_status,
-                decision_id=decision_id,
-                decided_version_id=decided_version_id,
-                sales_order_number=sales_order_number,
-                posting_key=posting_key,
-                last_order_posting_status=last_order_posting_status,
-                last_order_posting_version=last_order_posting_version,
-                lines=tuple(lines.get(po_number, ())),
-            )
+            PurchaseOrderWork(**header, delivery_address=address, lines=tuple(lines.get(header["po_number"], ())))
         )
     return work
 

@@ -249,8 +249,7 @@ final as (
         stock_unit_multiple,
         cast(ordered_base_quantity / selling_unit_multiple as decimal(18, 5)) as selling_quantity,
         -- The Sage line's price: the cost per each Amazon will be invoiced at, per selling unit.
-        cast(coalesce(unit_price, round(sage_price_per_each, 2)) * selling_unit_multiple as decimal(18, 2))
-            as selling_unit_price,
+        cast(acknowledged_unit_cost * selling_unit_multiple as decimal(18, 2)) as selling_unit_price,
         cast(sage_price_per_each as decimal(18, 5)) as sage_price_per_each,
         cast(round((unit_price - sage_price_per_each) / nullif(sage_price_per_each, 0) * 100, 2) as decimal(9, 2))
             as price_variance_percent,
