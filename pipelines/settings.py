@@ -62,6 +62,8 @@ MARKETPLACES = frozenset(
     {"UK", "DE", "FR", "IT", "ES", "NL", "SE", "PL", "BE", "US", "CA", "MX", "BR", "JP", "AU", "IN", "AE"}
 )
 EDI_STANDARDS = frozenset({"EDIFACT", "X12", "API"})
+# Who books the carrier: we (prepaid, Amazon's "delivery window" POs) or Amazon (collect, "ship window" POs).
+FREIGHT_TERMS = frozenset({"prepaid", "collect"})
 
 _VENDOR_CODE = re.compile(r"[A-Z0-9]{5}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -222,6 +224,8 @@ class VendorCode:
         sage_customer_account: Sage customer account reference that Amazon's invoices post to.
         edi_standard: How orders and invoices are exchanged: ``EDIFACT``, ``X12`` or ``API``.
         currency: ISO 4217 currency Amazon orders and pays in for this vendor code.
+        freight_terms: ``prepaid`` (we book the carrier) or ``collect`` (Amazon does); decides the ASN's
+            carrier rules. Optional, ``prepaid`` when left out.
     """
 
     code: str
@@ -229,6 +233,7 @@ class VendorCode:
     sage_customer_account: str
     edi_standard: str
     currency: str
+    freight_terms: str = "prepaid"
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,22 @@ class LeadTimes:
 
 
 @dataclass(frozen=True)
+class ShippingSettings:
+    """How despatches are packed and labelled for Amazon's ship notices.
+
+    Attributes:
+        carton_eaches: Most eaches packed in one carton when Amazon orders in eaches (a case-packed item
+            always travels one case per carton).
+        cartons_per_pallet: Cartons stacked on one pallet; 0 ships loose cartons.
+        sscc_extension_digit: The SSCC's first digit (0-9), chosen by the company; 0 unless GS1 told you.
+    """
+
+    carton_eaches: int = 24
+    cartons_per_pallet: int = 0
+    sscc_extension_digit: int = 0
+
+
+@dataclass(frozen=True)
 class ApprovalSettings:
     """Four-eyes control on Sage postings.
 
@@ -310,6 +331,7 @@ class BusinessConfig:
     tolerances: Tolerances
     lead_times: LeadTimes
     approval: ApprovalSettings
+    shipping: ShippingSettings = ShippingSettings()
 
     def vendor(self, code: str) -> VendorCode:
         """Return the vendor code ``code``.
@@ -349,6 +371,7 @@ def load_business_config(path: Path) -> BusinessConfig:
         tolerances=_tolerances(root.table("tolerances", Tolerances)),
         lead_times=_lead_times(root.table("lead_times", LeadTimes)),
         approval=_approval(root.table("approval", ApprovalSettings)),
+        shipping=_shipping(root.optional_table("shipping", ShippingSettings)),
     )
     log.info("Loaded business configuration %s (%d vendor code(s))", path, len(config.vendor_codes))
     return config
@@ -407,6 +430,7 @@ def _vendor_codes(root: _Table) -> tuple[VendorCode, ...]:
                 sage_customer_account=table.text("sage_customer_account", max_length=SAGE_CUSTOMER_REFERENCE_MAX),
                 edi_standard=table.choice("edi_standard", EDI_STANDARDS),
                 currency=table.currency("currency"),
+                freight_terms=table.choice("freight_terms", FREIGHT_TERMS, default="prepaid"),
             )
         )
     return tuple(vendors)
@@ -457,6 +481,20 @@ def _lead_times(table: _Table) -> LeadTimes:
 
 def _approval(table: _Table) -> ApprovalSettings:
     return ApprovalSettings(posting_threshold=table.decimal("posting_threshold", example="5000.00"))
+
+
+def _shipping(table: _Table | None) -> ShippingSettings:
+    if table is None:
+        return ShippingSettings()
+    defaults = ShippingSettings()
+    extension = table.integer("sscc_extension_digit", minimum=0, default=defaults.sscc_extension_digit)
+    if extension > 9:
+        raise table.invalid("sscc_extension_digit", extension, "must be one digit, 0 to 9")
+    return ShippingSettings(
+        carton_eaches=table.integer("carton_eaches", minimum=1, default=defaults.carton_eaches),
+        cartons_per_pallet=table.integer("cartons_per_pallet", minimum=0, default=defaults.cartons_per_pallet),
+        sscc_extension_digit=extension,
+    )
 
 
 def _kind(value: object) -> str:
@@ -534,8 +572,14 @@ class _Table:
         """Like :meth:`text`, but ``None`` when the setting is left out."""
         return self.text(key, max_length=max_length) if key in self.data else None
 
-    def choice(self, key: str, allowed: frozenset[str]) -> str:
-        """A required string from a fixed set."""
+    def optional_table(self, key: str, schema: type) -> _Table | None:
+        """Like :meth:`table`, but ``None`` when the section is left out (its settings take their defaults)."""
+        return self.table(key, schema) if key in self.data else None
+
+    def choice(self, key: str, allowed: frozenset[str], *, default: str | None = None) -> str:
+        """A string from a fixed set; required unless a `default` is given."""
+        if default is not None and key not in self.data:
+            return default
         value = self.text(key)
         if value not in allowed:
             raise self.invalid(key, value, "is not one of " + ", ".join(sorted(allowed)))
@@ -555,8 +599,10 @@ class _Table:
             raise self.error(key, f"must be true or false (without quotes), not {_kind(value)}")
         return value
 
-    def integer(self, key: str, *, minimum: int) -> int:
-        """A required whole number of at least ``minimum``."""
+    def integer(self, key: str, *, minimum: int, default: int | None = None) -> int:
+        """A whole number of at least ``minimum``; required unless a `default` is given."""
+        if default is not None and key not in self.data:
+            return default
         value = self.raw(key)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(key, f"must be a whole number, not {_kind(value)}")

@@ -21,6 +21,7 @@ from pipelines.settings import (
     Locations,
     NominalSettings,
     SettingsError,
+    ShippingSettings,
     Tolerances,
     VendorCode,
     load_business_config,
@@ -75,8 +76,17 @@ SECTIONS = {
     "tolerances": Tolerances,
     "lead_times": LeadTimes,
     "approval": ApprovalSettings,
+    "shipping": ShippingSettings,
 }
-OPTIONAL = {"banks.in_transit", "banks.use_in_transit", "nominal.deductions_under_dispute"}
+OPTIONAL = {
+    "banks.in_transit",
+    "banks.use_in_transit",
+    "nominal.deductions_under_dispute",
+    "vendor_codes.freight_terms",
+    "shipping.carton_eaches",
+    "shipping.cartons_per_pallet",
+    "shipping.sscc_extension_digit",
+}
 ALL_SETTINGS = [f"{section}.{field.name}" for section, schema in SECTIONS.items() for field in fields(schema)]
 
 

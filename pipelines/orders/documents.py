@@ -13,22 +13,18 @@ Amazon integrations; each constant says which, and what no source settled is mar
 
 from __future__ import annotations
 
-import functools
 import json
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from importlib.resources import files
 from typing import Any
 
-from jsonschema import Draft4Validator
-from jsonschema.exceptions import ValidationError
-
 from pipelines.amazon.documents import ProductIdentifier
+from pipelines.amazon.spapi_schema import api_product_identifiers, request_validator, schema_problems
 from pipelines.edi.edifact import Envelope, OutboundMessage, write_interchange
 from pipelines.edi.edifact.d96a import ORDRSP
 from pipelines.edi.edifact.writer import Value
+from pipelines.edi.outbound import API, EDIFACT, X12, write_outbound
 from pipelines.edi.outbox import OutboundDocument, Outbox
 from pipelines.edi.x12 import OutboundGroup, OutboundInterchange, OutboundSet, Separators, write_x12
 from pipelines.edi.x12.writer import SegmentValues
@@ -44,12 +40,7 @@ from pipelines.orders.acknowledgement import (
     LineOutcome,
 )
 
-X12 = "X12"
-EDIFACT = "EDIFACT"
-API = "API"
 DOCUMENT_TYPES = {X12: "855", EDIFACT: "ORDRSP", API: "ACKNOWLEDGEMENT"}
-# An SP-API acknowledgement goes to Amazon itself, not to an EDI partner id.
-API_PARTNER = "AMAZON"
 
 # How each syntax says "eaches" and "cases": X12 355, UN/ECE Rec. 20 (as our ORDERS reader sees Amazon's
 # units and our scenario writes them), SP-API ItemQuantity.unitOfMeasure.
@@ -127,13 +118,8 @@ PIA_ITEMS = 5  # a PIA holds five item numbers (C212 x 5)
 # QTY 182 say "not accepted" and the 855 or the API is where a reason travels.
 
 # --- SP-API model ----------------------------------------------------------------------------------------
-SPAPI_MODEL = files("pipelines.amazon") / "spapi" / "vendorOrders.json"
+SPAPI_MODEL = "vendorOrders.json"
 REQUEST_DEFINITION = "SubmitAcknowledgementRequest"
-ASIN_FIELD = "amazonProductIdentifier"
-VENDOR_FIELD = "vendorProductIdentifier"
-# What an EDI order calls the ASIN: BP buyer's part number (the domain notes: unconfirmed). An order read from
-# the API keeps the API's own field names as qualifiers.
-ASIN_QUALIFIERS = frozenset({"BP", ASIN_FIELD})
 
 
 class AcknowledgementDocumentError(ValueError):
@@ -354,63 +340,23 @@ def validate_api_acknowledgement(payload: dict[str, Any]) -> None:
     Raises `ApiAcknowledgementError` naming the JSON path of the first problem (``$.acknowledgements[0].items[1]
     .netCost.amount``); for a missing property the path ends in that property. `problems` lists them all.
     """
-    # In document order: a path's parts compare element by element, so items[10] comes after items[2].
-    errors = sorted(_acknowledgement_validator().iter_errors(payload), key=lambda error: tuple(error.absolute_path))
-    if not errors:
+    problems = schema_problems(request_validator(SPAPI_MODEL, REQUEST_DEFINITION), payload)
+    if not problems:
         return
-    problems = [f"{_error_path(error)}: {error.message}" for error in errors]
     raise ApiAcknowledgementError(
         f"the acknowledgement breaks Amazon's {REQUEST_DEFINITION} schema at {problems[0]}",
-        _error_path(errors[0]),
-        problems,
+        problems[0].path,
+        [str(problem) for problem in problems],
     )
-
-
-@functools.cache
-def _acknowledgement_validator() -> Draft4Validator:
-    """A validator for SubmitAcknowledgementRequest, its ``#/definitions/...`` refs resolved within the model."""
-    model = json.loads(SPAPI_MODEL.read_text(encoding="utf-8"))
-    schema = {"$ref": f"#/definitions/{REQUEST_DEFINITION}", "definitions": _with_decimal_pattern(model["definitions"])}
-    # Swagger 2.0 schemas are a subset of JSON Schema draft 4; its date-time format is checked too.
-    Draft4Validator.check_schema(schema)
-    return Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-
-
-def _with_decimal_pattern(definitions: dict[str, Any]) -> dict[str, Any]:
-    """The definitions with Decimal's pattern made a rule: Amazon states it only in the description, and an
-    amount that breaks it ("12,50", "1.") is refused by Amazon all the same."""
-    decimal = dict(definitions["Decimal"])
-    stated = re.search(r"`(\^[^`]+\$)`", decimal.get("description", ""))
-    if stated is None:
-        raise ValueError(f"{SPAPI_MODEL}: Decimal no longer states its pattern; check the vendored model")
-    decimal["pattern"] = stated.group(1)
-    return {**definitions, "Decimal": decimal}
-
-
-def _error_path(error: ValidationError) -> str:
-    path = error.json_path
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = next(name for name in error.validator_value if name not in error.instance)
-        path = f"{path}.{missing}"
-    return path
 
 
 def _api_item(line: AcknowledgementLine, currency: str) -> dict[str, Any]:
     item: dict[str, Any] = {"itemSequenceNumber": line.line_id}
-    item.update(_api_identifiers(line.identifiers))
+    item.update(api_product_identifiers(line.identifiers))
     item["orderedQuantity"] = _api_quantity(line, line.ordered_quantity)
     item["netCost"] = {"currencyCode": currency, "amount": _money(line.unit_cost)}
     item["itemAcknowledgements"] = [_api_outcome(line, outcome) for outcome in line.outcomes]
     return item
-
-
-def _api_identifiers(identifiers: Iterable[ProductIdentifier]) -> dict[str, str]:
-    """The ASIN and the vendor's identifier, each the first one the order sent of its kind."""
-    found: dict[str, str] = {}
-    for identifier in identifiers:
-        field = ASIN_FIELD if identifier.qualifier in ASIN_QUALIFIERS else VENDOR_FIELD
-        found.setdefault(field, identifier.value)
-    return {field: found[field] for field in (ASIN_FIELD, VENDOR_FIELD) if field in found}
 
 
 def _api_outcome(line: AcknowledgementLine, outcome: LineOutcome) -> dict[str, Any]:
@@ -455,56 +401,34 @@ def write_acknowledgement(
 ) -> OutboundDocument:
     """Render `ack` in `standard` (X12, EDIFACT or API) and write it to the outbox as one new file.
 
-    X12 and EDIFACT take fresh control numbers (series ``x12:ISA13:<partner>``, ``x12:GS06:<partner>``,
-    ``x12:ST02``; ``edifact:UNB:<partner>``, ``edifact:UNH``) with `our_id` as sender and `partner_id` as
-    receiver. API goes to partner AMAZON with the vendor code as selling party (`our_id` and `partner_id` are
-    not used). The document is prepared at the outbox clock's time. Raises a ValueError, writing nothing, when
-    the document fails its map, definition or schema (control numbers already taken stay unused).
+    X12 and EDIFACT carry `our_id` as sender and `partner_id` as receiver, with fresh control numbers
+    (`pipelines.edi.outbound.write_outbound`); API goes to Amazon with the vendor code as selling party. Raises a
+    ValueError, writing nothing, when the document fails its map, definition or schema.
     """
-    prepared_at = outbox.clock()
-    if prepared_at.tzinfo is None:
-        raise ValueError("the outbox clock must return timezone-aware datetimes")
-    prepared_at = prepared_at.astimezone(UTC)
-    if standard == X12:
-        isa13 = outbox.control_numbers.next(f"x12:ISA13:{partner_id}")
-        gs06 = str(outbox.control_numbers.next(f"x12:GS06:{partner_id}"))
-        st02 = f"{outbox.control_numbers.next('x12:ST02'):04d}"
-        content: str | bytes = render_855(
-            ack, sender_id=our_id, receiver_id=partner_id, isa13=isa13, gs06=gs06, st02=st02, prepared_at=prepared_at
-        )
-        numbers = {"ISA13": f"{isa13:09d}", "GS06": gs06, "ST02": st02}
-        return _write(outbox, X12, partner_id, content, numbers, related_inbound, "edi")
-    if standard == EDIFACT:
-        unb = str(outbox.control_numbers.next(f"edifact:UNB:{partner_id}"))
-        unh = str(outbox.control_numbers.next("edifact:UNH"))
-        content = render_ordrsp(
-            ack, sender_id=our_id, receiver_id=partner_id, unb_reference=unb, unh_reference=unh, prepared_at=prepared_at
-        )
-        return _write(outbox, EDIFACT, partner_id, content, {"UNB": unb, "UNH": unh}, related_inbound, "edi")
-    if standard == API:
-        content = render_api_acknowledgement(ack, selling_party_id=ack.vendor_code)
-        # An API request has no control numbers: the outbox names the file by its document id.
-        return _write(outbox, API, API_PARTNER, content, {}, related_inbound, "json")
-    raise ValueError(f"unknown standard {standard!r}: one of {', '.join(DOCUMENT_TYPES)}")
-
-
-def _write(
-    outbox: Outbox,
-    standard: str,
-    partner: str,
-    content: str | bytes,
-    control_numbers: dict[str, str],
-    related_inbound: str | None,
-    extension: str,
-) -> OutboundDocument:
-    return outbox.write(
-        document_type=DOCUMENT_TYPES[standard],
+    return write_outbound(
+        outbox,
         standard=standard,
-        partner=partner,
-        content=content,
-        control_numbers=control_numbers,
+        document_types=DOCUMENT_TYPES,
+        partner_id=partner_id,
+        x12=lambda controls, prepared_at: render_855(
+            ack,
+            sender_id=our_id,
+            receiver_id=partner_id,
+            isa13=controls.isa13,
+            gs06=controls.gs06,
+            st02=controls.st02,
+            prepared_at=prepared_at,
+        ),
+        edifact=lambda controls, prepared_at: render_ordrsp(
+            ack,
+            sender_id=our_id,
+            receiver_id=partner_id,
+            unb_reference=controls.unb,
+            unh_reference=controls.unh,
+            prepared_at=prepared_at,
+        ),
+        api=lambda _prepared_at: render_api_acknowledgement(ack, selling_party_id=ack.vendor_code),
         related_inbound=related_inbound,
-        extension=extension,
     )
 
 
