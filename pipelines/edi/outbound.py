@@ -49,8 +49,8 @@ def write_outbound(
     standard: str,
     document_types: Mapping[str, str],
     partner_id: str,
-    x12: Callable[[X12Controls, datetime], str],
-    edifact: Callable[[EdifactControls, datetime], str],
+    x12: Callable[[X12Controls, datetime], str | bytes],
+    edifact: Callable[[EdifactControls, datetime], str | bytes],
     api: Callable[[datetime], str],
     related_inbound: str | None = None,
 ) -> OutboundDocument:

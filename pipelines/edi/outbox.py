@@ -202,7 +202,7 @@ class Outbox:
         document_id = str(uuid.uuid4())
         file_name = _file_name(standard, document_type, partner, control_numbers, written_at, extension, document_id)
         path = self.folder / file_name
-        _write_atomically(path, data)
+        write_file_atomically(path, data)
         document = OutboundDocument(
             document_id=document_id,
             file_name=file_name,
@@ -319,7 +319,7 @@ def _sanitise(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", part).strip("-") or "x"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_file_atomically(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a fsynced temp file and a rename; never replace an existing file."""
     # Control numbers make names unique, so an existing name means a bug upstream: stop rather than overwrite.
     if path.exists():

@@ -175,10 +175,10 @@ def render_855(
         usage=usage,
         groups=[group],
     )
-    return write_x12(interchange, _x12_separators(version))
+    return write_x12(interchange, x12_separators(version))
 
 
-def _x12_separators(version: str) -> Separators:
+def x12_separators(version: str) -> Separators:
     # From 00402 on ISA11 is the repetition separator, which the writer only fills in when it is given one.
     return Separators(repetition="^") if version[:5] >= "00402" else Separators()
 
@@ -186,28 +186,28 @@ def _x12_separators(version: str) -> Separators:
 def _855_body(ack: Acknowledgement) -> list[SegmentValues]:
     bak02 = WITHOUT_CHANGE if ack.is_unchanged else WITH_CHANGE
     body: list[SegmentValues] = [
-        ("BAK", ORIGINAL, bak02, ack.po_number, _ccyymmdd(ack.po_date), "", "", "", ack.sales_order_number or "")
+        ("BAK", ORIGINAL, bak02, ack.po_number, ccyymmdd(ack.po_date), "", "", "", ack.sales_order_number or "")
     ]
     if ack.ship_to_id:
         body.append(("N1", SHIP_TO, "", ack.ship_to_qualifier or "", ack.ship_to_id))
     for line in ack.lines:
-        unit = _unit(line, X12)
+        unit = unit_code(line, X12)
         identifiers = [part for identifier in line.identifiers for part in (identifier.qualifier, identifier.value)]
         body.append(
-            ("PO1", line.line_id, _quantity(line.ordered_quantity), unit, _money(line.unit_cost), PRICE_PER_EACH,
-             *identifiers)
+            ("PO1", line.line_id, quantity_text(line.ordered_quantity), unit, money_text(line.unit_cost),
+             PRICE_PER_EACH, *identifiers)
         )  # fmt: skip
         body += [_ack_segment(outcome, unit) for outcome in line.outcomes]
     hash_total = sum((line.ordered_quantity for line in ack.lines), Decimal(0))
-    body.append(("CTT", str(len(ack.lines)), _quantity(hash_total)))
+    body.append(("CTT", str(len(ack.lines)), quantity_text(hash_total)))
     return body
 
 
 def _ack_segment(outcome: LineOutcome, unit: str) -> SegmentValues:
     code = ACK_CODES[(outcome.status, outcome.rejection_reason)]
     if outcome.ship_date is None:
-        return ("ACK", code, _quantity(outcome.quantity), unit)
-    return ("ACK", code, _quantity(outcome.quantity), unit, CURRENT_SCHEDULE_SHIP, _ccyymmdd(outcome.ship_date))
+        return ("ACK", code, quantity_text(outcome.quantity), unit)
+    return ("ACK", code, quantity_text(outcome.quantity), unit, CURRENT_SCHEDULE_SHIP, ccyymmdd(outcome.ship_date))
 
 
 # --- EDIFACT ORDRSP --------------------------------------------------------------------------------------
@@ -246,9 +246,9 @@ def _ordrsp_body(ack: Acknowledgement, sender_id: str, receiver_id: str) -> list
     body: list[tuple[str, Sequence[Value]]] = [
         ("BGM", [ORDER_RESPONSE, ack.po_number, function, response_type]),
         # The day we answered, in the zone the answer was given in: the business day, not UTC's.
-        ("DTM", [(DOCUMENT_DATE, _ccyymmdd(ack.acknowledged_at.date()), CCYYMMDD)]),
+        ("DTM", [(DOCUMENT_DATE, ccyymmdd(ack.acknowledged_at.date()), CCYYMMDD)]),
         ("RFF", [(ORDER_NUMBER, ack.po_number)]),
-        ("DTM", [(REFERENCE_DATE, _ccyymmdd(ack.po_date), CCYYMMDD)]),
+        ("DTM", [(REFERENCE_DATE, ccyymmdd(ack.po_date), CCYYMMDD)]),
         ("NAD", ["BY", (receiver_id, "", GLN_AGENCY)]),
         ("NAD", ["SU", (sender_id, "", GLN_AGENCY)]),
     ]
@@ -268,27 +268,27 @@ def _ordrsp_line(line: AcknowledgementLine) -> list[tuple[str, Sequence[Value]]]
         raise AcknowledgementDocumentError(
             f"line {line.line_id}: an ORDRSP carries one {' / '.join(repeated)} quantity per line; merge the parts"
         )
-    unit = _unit(line, EDIFACT)
-    in_lin, in_pia = _lin_and_pia_items(line.identifiers)
+    unit = unit_code(line, EDIFACT)
+    in_lin, in_pia = lin_and_pia_items(line.identifiers)
     segments: list[tuple[str, Sequence[Value]]] = [
         ("LIN", [line.line_id, LINE_ACTIONS[_line_answer(line)], (in_lin.value, in_lin.qualifier) if in_lin else None])
     ]
     for start in range(0, len(in_pia), PIA_ITEMS):
         items = [(item.value, item.qualifier) for item in in_pia[start : start + PIA_ITEMS]]
         segments.append(("PIA", [PRODUCT_IDENTIFICATION, *items]))
-    segments.append(("QTY", [(ORDERED_QUANTITY, _quantity(line.ordered_quantity), unit)]))
+    segments.append(("QTY", [(ORDERED_QUANTITY, quantity_text(line.ordered_quantity), unit)]))
     for outcome in line.outcomes:
-        segments.append(("QTY", [(QUANTITY_QUALIFIERS[outcome.status], _quantity(outcome.quantity), unit)]))
+        segments.append(("QTY", [(QUANTITY_QUALIFIERS[outcome.status], quantity_text(outcome.quantity), unit)]))
     for outcome in line.outcomes:
         if outcome.ship_date is not None:
-            segments.append(("DTM", [(SHIP_DATE_QUALIFIERS[outcome.status], _ccyymmdd(outcome.ship_date), CCYYMMDD)]))
+            segments.append(("DTM", [(SHIP_DATE_QUALIFIERS[outcome.status], ccyymmdd(outcome.ship_date), CCYYMMDD)]))
     # The price per one piece, said explicitly (basis 1 PCE) because the quantity may be in cases.
-    price = (NET_PRICE, _money(line.unit_cost), "", "", "1", UNITS[EDIFACT][EACHES])
+    price = (NET_PRICE, money_text(line.unit_cost), "", "", "1", UNITS[EDIFACT][EACHES])
     segments.append(("PRI", [price]))
     return segments
 
 
-def _lin_and_pia_items(
+def lin_and_pia_items(
     identifiers: Sequence[ProductIdentifier],
 ) -> tuple[ProductIdentifier | None, list[ProductIdentifier]]:
     """The item number for LIN (the first, when it is a GTIN type Amazon puts there) and the rest for PIA."""
@@ -325,7 +325,7 @@ def render_api_acknowledgement(ack: Acknowledgement, *, selling_party_id: str) -
             {
                 "purchaseOrderNumber": ack.po_number,
                 "sellingParty": {"partyId": selling_party_id},
-                "acknowledgementDate": _iso_utc(ack.acknowledged_at),
+                "acknowledgementDate": iso_utc(ack.acknowledged_at),
                 "items": [_api_item(line, ack.currency) for line in ack.lines],
             }
         ]
@@ -354,7 +354,7 @@ def _api_item(line: AcknowledgementLine, currency: str) -> dict[str, Any]:
     item: dict[str, Any] = {"itemSequenceNumber": line.line_id}
     item.update(api_product_identifiers(line.identifiers))
     item["orderedQuantity"] = _api_quantity(line, line.ordered_quantity)
-    item["netCost"] = {"currencyCode": currency, "amount": _money(line.unit_cost)}
+    item["netCost"] = {"currencyCode": currency, "amount": money_text(line.unit_cost)}
     item["itemAcknowledgements"] = [_api_outcome(line, outcome) for outcome in line.outcomes]
     return item
 
@@ -372,7 +372,7 @@ def _api_outcome(line: AcknowledgementLine, outcome: LineOutcome) -> dict[str, A
 
 
 def _api_quantity(line: AcknowledgementLine, quantity: Decimal) -> dict[str, Any]:
-    unit = _unit(line, API)
+    unit = unit_code(line, API)
     amount: dict[str, Any] = {"amount": _whole(quantity, f"line {line.line_id}: quantity"), "unitOfMeasure": unit}
     if unit == UNITS[API][CASES]:
         if line.unit_size is None:
@@ -444,7 +444,7 @@ def _check_amazon_rules(ack: Acknowledgement) -> None:
             )
 
 
-def _unit(line: AcknowledgementLine, standard: str) -> str:
+def unit_code(line: AcknowledgementLine, standard: str) -> str:
     """The line's unit as `standard` says it: echoed when it already is one of its codes, else translated.
 
     An EDIFACT quantity without a unit (as Amazon's ORDERS sends it) stays without one.
@@ -461,21 +461,21 @@ def _unit(line: AcknowledgementLine, standard: str) -> str:
     return codes[kind]
 
 
-def _quantity(value: Decimal) -> str:
+def quantity_text(value: Decimal) -> str:
     """A quantity as EDI writes it: 12 (never 12.000 or 1.2E+1), 2.5 when it has a fraction."""
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")
 
 
-def _money(value: Decimal) -> str:
+def money_text(value: Decimal) -> str:
     """An amount in plain notation at the scale it was given (24.50 stays 24.50; never an exponent)."""
     return format(value, "f")
 
 
-def _ccyymmdd(day: date) -> str:
+def ccyymmdd(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def _iso_utc(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -159,13 +159,14 @@ def test_amazon_guide_850_with_crlf_after_every_terminator_is_a_test_order() -> 
 
 
 def test_direct_fulfillment_810_is_unsupported_and_its_miscounted_trailers_are_reported() -> None:
+    # An 810 is what we send, never what we read: the map exists (for our own invoices), a translation does not.
     parsed = read_x12(sample("amzdf810_stedi_starterkit_spec.edi"))
     assert parsed.sets == [
         SetResult(
             control_number="000000001",
             document_type="810",
             document=None,
-            error="unsupported document type 810 in a GS08 004010 group: we have no map for it",
+            error="unsupported document type 810 in a GS08 004010 group: we have no translation for it",
             position="segment 3 (ST), element 1",
             group_control_number="95",
         )

@@ -98,8 +98,8 @@ def test_a_document_that_breaks_its_map_is_never_returned() -> None:
             id="separator-in-value",
         ),
         pytest.param(
-            {"set_id": "810", "body": (("BIG", "20240301", "INV1"),)},
-            "no map for 810 005010: we never write what we cannot validate",
+            {"set_id": "846", "body": (("BIA", "00", "MM", "INV1", "20240301"),)},
+            "no map for 846 005010: we never write what we cannot validate",
             id="no-map",
         ),
     ],
@@ -117,13 +117,16 @@ def test_every_map_in_our_index_loads_through_pyx12() -> None:
     assert {(entry.version, entry.set_id, entry.functional_id) for entry in registry.entries} == {
         (version, set_id, functional_id)
         for version in ("004010", "005010")
-        for set_id, functional_id in (("850", "PO"), ("820", "RA"), ("824", "AG"), ("855", "PR"), ("997", "FA"))
-    }
+        for set_id, functional_id in (
+            ("850", "PO"), ("820", "RA"), ("824", "AG"), ("855", "PR"), ("997", "FA"), ("810", "IN")
+        )
+    } | {("005010", "856", "SH")}  # fmt: skip
     for entry in registry.entries:
         transaction_map = registry.find(entry.version, entry.set_id)
         assert transaction_map is not None
         assert transaction_map.root.id == entry.set_id
-    assert registry.find("004010", "810") is None
+    # Amazon's retail 856 is 5010 only: there is no 4010 map to fall back to.
+    assert registry.find("004010", "856") is None
     assert registry.find("003050", "850") is None
 
 

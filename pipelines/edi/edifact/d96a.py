@@ -739,3 +739,357 @@ ORDRSP = MessageSpec(
     ),
     DIRECTORY,
 )
+
+C208 = _composite(
+    "C208",
+    "Identity number range",
+    C,
+    Data("7402", "Identity number", "an..35", M),
+    Data("7402", "Identity number", "an..35"),
+)
+
+# Segments only the despatch advice uses: measurements, transport, the packing hierarchy (CPS), packages (PAC),
+# their markings (PCI) and the identity numbers on them (GIN: SSCCs, lot numbers). D.96A segment directory.
+_DESPATCH_SEGMENTS = (
+    SegmentSpec(
+        "MEA",
+        "Measurements",
+        (
+            Data("6311", "Measurement application qualifier", "an..3", M),
+            _composite(
+                "C502",
+                "Measurement details",
+                C,
+                Data("6313", "Measurement dimension, coded", "an..3"),
+                Data("6321", "Measurement significance, coded", "an..3"),
+                Data("6155", "Measurement attribute, coded", "an..3"),
+                Data("6154", "Measurement attribute", "an..70"),
+            ),
+            _composite(
+                "C174",
+                "Value/range",
+                C,
+                Data("6411", "Measure unit qualifier", "an..3", M),
+                Data("6314", "Measurement value", "an..18"),
+                Data("6162", "Range minimum", "n..18"),
+                Data("6152", "Range maximum", "n..18"),
+                Data("6432", "Significant digits", "n..2"),
+            ),
+            Data("7383", "Surface/layer indicator, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "TDT",
+        "Details of transport",
+        (
+            Data("8051", "Transport stage qualifier", "an..3", M),
+            Data("8028", "Conveyance reference number", "an..17"),
+            _composite(
+                "C220",
+                "Mode of transport",
+                C,
+                Data("8067", "Mode of transport, coded", "an..3"),
+                Data("8066", "Mode of transport", "an..17"),
+            ),
+            _composite(
+                "C228",
+                "Transport means",
+                C,
+                Data("8179", "Type of means of transport identification", "an..8"),
+                Data("8178", "Type of means of transport", "an..17"),
+            ),
+            _composite(
+                "C040",
+                "Carrier",
+                C,
+                Data("3127", "Carrier identification", "an..17"),
+                *_code_source(),
+                Data("3128", "Carrier name", "an..35"),
+            ),
+            Data("8101", "Transit direction, coded", "an..3"),
+            _composite(
+                "C401",
+                "Excess transportation information",
+                C,
+                Data("8457", "Excess transportation reason, coded", "an..3", M),
+                Data("8459", "Excess transportation responsibility, coded", "an..3", M),
+                Data("7130", "Customer authorization number", "an..17"),
+            ),
+            _composite(
+                "C222",
+                "Transport identification",
+                C,
+                Data("8213", "Id. of means of transport identification", "an..9"),
+                *_code_source(),
+                Data("8212", "Id. of the means of transport", "an..35"),
+                Data("8453", "Nationality of means of transport, coded", "an..3"),
+            ),
+            Data("8281", "Transport ownership, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "CPS",
+        "Consignment packing sequence",
+        (
+            Data("7164", "Hierarchical id. number", "an..12", M),
+            Data("7166", "Hierarchical parent id.", "an..12"),
+            Data("7075", "Packaging level, coded", "an..3"),
+        ),
+    ),
+    SegmentSpec(
+        "PAC",
+        "Package",
+        (
+            Data("7224", "Number of packages", "n..8"),
+            _composite(
+                "C531",
+                "Packaging details",
+                C,
+                Data("7075", "Packaging level, coded", "an..3"),
+                Data("7233", "Packaging related information, coded", "an..3"),
+                Data("7073", "Packaging terms and conditions, coded", "an..3"),
+            ),
+            _composite(
+                "C202",
+                "Package type",
+                C,
+                Data("7065", "Type of packages identification", "an..17"),
+                *_code_source(),
+                Data("7064", "Type of packages", "an..35"),
+            ),
+            _composite(
+                "C402",
+                "Package type identification",
+                C,
+                Data("7077", "Item description type, coded", "an..3", M),
+                Data("7064", "Type of packages", "an..35", M),
+                Data("7143", "Item number type, coded", "an..3"),
+                Data("7064", "Type of packages", "an..35"),
+                Data("7143", "Item number type, coded", "an..3"),
+            ),
+            _composite(
+                "C532",
+                "Returnable package details",
+                C,
+                Data("8395", "Returnable package freight payment responsibility, coded", "an..3"),
+                Data("8393", "Returnable package load contents, coded", "an..3"),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "PCI",
+        "Package identification",
+        (
+            Data("4233", "Marking instructions, coded", "an..3"),
+            _composite("C210", "Marks & labels", C, *_repeat(Data("7102", "Shipping marks", "an..35", M), 10)),
+            Data("8275", "Container/package status, coded", "an..3"),
+            _composite(
+                "C827",
+                "Type of marking",
+                C,
+                Data("7511", "Type of marking, coded", "an..3", M),
+                *_code_source(),
+            ),
+        ),
+    ),
+    SegmentSpec(
+        "GIN",
+        "Goods identity number",
+        (
+            Data("7405", "Identity number qualifier", "an..3", M),
+            Composite(C208.id, C208.name, C208.components, M),
+            *(C208,) * 4,
+        ),
+    ),
+)
+DESPATCH_DIRECTORY = DIRECTORY | {spec.tag: spec for spec in _DESPATCH_SEGMENTS}
+
+# DESADV D.96A (EANCOM 1997 DESADV, EAN005): our ship notice, written by `pipelines.shipments.edifact`. As for
+# ORDRSP, the definition holds exactly what we write and the codes we mean. Structure, group numbers and codes
+# follow Amazon EU's own DESADV example (an interchange from its EDI guide, kept as a test fixture in a public
+# integration: BGM+351::9, DTM 11 / 132 / 137, RFF DQ / ON, NAD DP / SU, TDT+20++30+31, CPS 1 then one CPS per
+# package with PAC+1+:52+PK, PCI+33E, GIN+BJ and its LINs, QTY 12, RFF ON, PCI+17 / DTM 361 / GIN+BX). What that
+# example does not show is marked where its code is chosen, in `pipelines.shipments.edifact`.
+DESADV = MessageSpec(
+    "DESADV",
+    "D",
+    "96A",
+    "UN",
+    (
+        # 351 despatch advice (agency 9, EAN); 1225 9 original.
+        Use(
+            "BGM",
+            M,
+            1,
+            codes={"1.1": codes("351"), "1.3": codes("9"), "3": codes("9")},
+            required={"1.1", "2", "3"},
+        ),
+        # 11 despatch date, 132 estimated delivery date, 137 document date.
+        _dtm(M, 10, "11", "132", "137"),
+        # AAE measurement, G gross weight, in kilograms.
+        Use("MEA", C, 5, codes={"1": codes("AAE"), "2.1": codes("G"), "3.1": codes("KGM")}, required={"3", "3.2"}),
+        # DQ despatch note, ON purchase order, BM bill of lading, CN carrier's reference, ACD Amazon reference.
+        Group("SG1", C, 10, (Use("RFF", M, 1, codes={"1.1": codes("DQ", "ON", "BM", "CN", "ACD")}, required={"1.2"}),)),
+        # DP the delivery party the order named, SU us, CA the carrier.
+        Group("SG2", C, 99, (Use("NAD", M, 1, codes={"1": codes("DP", "SU", "CA")}),)),
+        # 20 main carriage, 30 road, 31 truck.
+        Group("SG6", C, 10, (Use("TDT", M, 1, codes={"1": codes("20"), "3.1": codes("30"), "4.1": codes("31")}),)),
+        Group(
+            "SG10",
+            M,
+            9999,
+            (
+                Use("CPS", M, 1),
+                Group(
+                    "SG11",
+                    C,
+                    9999,
+                    (
+                        # 52 barcoded UCC/EAN-128; 201 pallet, PK package (a carton), as Amazon's example says them.
+                        Use(
+                            "PAC",
+                            M,
+                            1,
+                            codes={"2.2": codes("52"), "3.1": codes("201", "PK")},
+                            required={"1", "3", "3.1"},
+                        ),
+                        Group(
+                            "SG13",
+                            C,
+                            1000,
+                            (
+                                # 33E marked with an SSCC; BJ its serial shipping container code.
+                                Use("PCI", M, 1, codes={"1": codes("33E")}, required={"1"}),
+                                Group("SG14", C, 1000, (Use("GIN", M, 1, codes={"1": codes("BJ")}),)),
+                            ),
+                        ),
+                    ),
+                ),
+                Group(
+                    "SG15",
+                    C,
+                    9999,
+                    (
+                        Use("LIN", M, 1, required={"1"}),
+                        # 5 product identification: the identifiers the order sent beyond the one in LIN.
+                        Use("PIA", C, 10, codes={"1": codes("5")}),
+                        # 12 despatch quantity.
+                        Use("QTY", M, 10, codes={"1.1": codes("12")}),
+                        Group("SG16", C, 10, (Use("RFF", M, 1, codes={"1.1": codes("ON")}, required={"1.2"}),)),
+                        Group(
+                            "SG20",
+                            C,
+                            1000,
+                            (
+                                # 17 seller's instructions, then the expiry date (361) and lot number (BX).
+                                Use("PCI", M, 1, codes={"1": codes("17")}, required={"1"}),
+                                _dtm(C, 5, "361"),
+                                Group("SG21", C, 99, (Use("GIN", M, 1, codes={"1": codes("BX")}),)),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+        # 2 number of line items (LIN segments).
+        Use("CNT", C, 5, codes={"1.1": codes("2")}),
+    ),
+    DESPATCH_DIRECTORY,
+)
+
+# INVOIC D.96A (EANCOM 1997 INVOIC, EAN008): our invoice, written by `pipelines.invoices.edifact`, holding exactly
+# what we write. Group names are labels for error messages, numbered as EANCOM's INVOIC numbers them (unverified
+# against the D.96A table); the codes Amazon expects are unconfirmed beyond BGM 380 and the summary amounts the
+# domain notes list (MOA 77 / 79 / 86 / 124 / 125); see the constants in `pipelines.invoices.edifact`.
+INVOIC = MessageSpec(
+    "INVOIC",
+    "D",
+    "96A",
+    "UN",
+    (
+        # 380 commercial invoice; 1225 9 original.
+        Use("BGM", M, 1, codes={"1.1": codes("380"), "3": codes("9")}, required={"1.1", "2", "3"}),
+        # 137 invoice date.
+        _dtm(M, 35, "137"),
+        # ON the purchase order invoiced (with its date, 171), VN our sales order.
+        Group(
+            "SG1",
+            C,
+            99,
+            (Use("RFF", M, 1, codes={"1.1": codes("ON", "VN")}, required={"1.2"}), _dtm(C, 5, "171")),
+        ),
+        # SU us (with our VAT number, RFF VA), BY and IV Amazon, DP the delivery party the order named.
+        Group(
+            "SG2",
+            C,
+            99,
+            (
+                Use("NAD", M, 1, codes={"1": codes("SU", "BY", "IV", "DP")}, required={"2"}),
+                Group("SG3", C, 9999, (Use("RFF", M, 1, codes={"1.1": codes("VA")}, required={"1.2"}),)),
+            ),
+        ),
+        # 2 reference currency, 4 invoicing currency.
+        Group("SG7", C, 99, (Use("CUX", M, 1, codes={"1.1": codes("2"), "1.3": codes("4")}, required={"1", "1.2"}),)),
+        # 1 basic terms: 5 from the invoice date, 3 after, D days.
+        Group("SG8", C, 10, (Use("PAT", M, 1, codes={"1": codes("1"), "3.1": codes("5")}, required={"3"}),)),
+        # A allowance, C charge, each with its amount (MOA 8).
+        Group(
+            "SG15",
+            C,
+            99,
+            (
+                Use("ALC", M, 1, codes={"1": codes("A", "C")}, required={"2", "2.1"}),
+                Group("SG19", M, 2, (Use("MOA", M, 1, codes={"1.1": codes("8")}, required={"1.2"}),)),
+            ),
+        ),
+        Group(
+            "SG25",
+            M,
+            9999,
+            (
+                Use("LIN", M, 1, required={"1"}),
+                # 5 product identification: the identifiers the order sent beyond the one in LIN.
+                Use("PIA", C, 25, codes={"1": codes("5")}),
+                # 47 invoiced quantity.
+                Use("QTY", M, 5, codes={"1.1": codes("47")}),
+                # 203 line item amount (net).
+                Group("SG26", M, 5, (Use("MOA", M, 1, codes={"1.1": codes("203")}, required={"1.2"}),)),
+                # AAA net unit price.
+                Group("SG28", M, 25, (Use("PRI", M, 1, codes={"1.1": codes("AAA")}, required={"1", "1.2"}),)),
+                # ON the order and its line.
+                Group("SG29", M, 10, (Use("RFF", M, 1, codes={"1.1": codes("ON")}, required={"1.2"}),)),
+                # 7 tax, VAT at the rate in C243, then the line's tax amount (MOA 124).
+                Group(
+                    "SG33",
+                    M,
+                    99,
+                    (
+                        Use("TAX", M, 1, codes={"1": codes("7"), "2.1": codes("VAT")}, required={"2", "5", "5.4"}),
+                        Use("MOA", M, 1, codes={"1.1": codes("124")}, required={"1.2"}),
+                    ),
+                ),
+            ),
+        ),
+        Use("UNS", M, 1, codes={"1": codes("S")}),
+        # 2 number of lines.
+        Use("CNT", C, 10, codes={"1.1": codes("2")}),
+        # 77 invoice amount, 79 lines total, 86 message total, 124 tax, 125 taxable amount, 131 charges/allowances.
+        Group(
+            "SG48",
+            M,
+            100,
+            (Use("MOA", M, 1, codes={"1.1": codes("77", "79", "86", "124", "125", "131")}, required={"1.2"}),),
+        ),
+        # Per VAT rate: its taxable amount (125) and tax (124).
+        Group(
+            "SG50",
+            M,
+            10,
+            (
+                Use("TAX", M, 1, codes={"1": codes("7"), "2.1": codes("VAT")}, required={"2", "5", "5.4"}),
+                Use("MOA", M, 2, codes={"1.1": codes("124", "125")}, required={"1.2"}),
+            ),
+        ),
+    ),
+    DIRECTORY,
+)
