@@ -18,6 +18,7 @@ from pipelines.settings import BusinessConfig, Locations, SettingsError, load_bu
 
 if TYPE_CHECKING:
     from pipelines.scenario.load import LoadSummary
+    from pipelines.scenario.warehouse import WarehouseActivity
 
 log = logging.getLogger("avc2sage")
 
@@ -120,6 +121,57 @@ def scenario_load(locations: Locations, directory: Path, sage_url: str | None, t
     click.echo(f"Loaded {directory}: {describe_counts(summary.created)}")
 
 
+@scenario.command("warehouse")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--sage-url", help="Sage 200 sandbox API base URL [default: the global --sage-url].")
+@click.option("--day", callback=parse_date, help="The day the warehouse works [default: the sample's as-of date].")
+@click.option("--token", envvar=SANDBOX_TOKEN_ENV, default="sandbox", show_default=True)
+@click.pass_obj
+def scenario_warehouse(
+    locations: Locations, directory: Path, sage_url: str | None, day: date | None, token: str
+) -> None:
+    """Play the warehouse after `avc2sage run`: despatch and invoice the sample's planted POs in the sandbox,
+    six despatches and four invoices with one planted mistake each (written to DIRECTORY/warehouse.json)."""
+    activity = play_sample_warehouse(directory, sage_url or locations.sage_url, token, day)
+    for line in describe_activity(activity):
+        click.echo(line)
+
+
+def play_sample_warehouse(directory: Path, sage_url: str, token: str, day: date | None) -> WarehouseActivity:
+    from pipelines.sage200.client import SageClient
+    from pipelines.sage200.sandbox.backoffice import BackOffice
+    from pipelines.scenario.manifest import Manifest
+    from pipelines.scenario.warehouse import play_warehouse
+
+    root = sandbox_root(sage_url)
+    day = day or Manifest.read(directory / "manifest.json").as_of
+    with SageClient(sage_url, token).connect() as client, BackOffice(root) as office:
+        return play_warehouse(directory, client, office, day=day)
+
+
+def describe_activity(activity: WarehouseActivity) -> list[str]:
+    lines = [
+        f"despatched PO {d.po_number} as {d.despatch_number}"
+        + (f" (planted: {d.expected_rule})" if d.expected_rule else "")
+        for d in activity.despatches
+    ]
+    lines += [
+        f"invoiced PO {i.po_number} as {i.invoice_number}"
+        + (f" (planted: {i.expected_rule})" if i.expected_rule else "")
+        for i in activity.invoices
+    ]
+    return lines
+
+
+def sandbox_root(sage_url: str) -> str:
+    """The sandbox's root URL (its back office lives there) from its API URL."""
+    from pipelines.sage200.sandbox.server import API_PREFIX
+
+    if API_PREFIX not in sage_url:
+        raise click.UsageError(f"{sage_url} is not a sandbox URL: only the sandbox has a back office to play.")
+    return sage_url.split(API_PREFIX)[0] + "/"
+
+
 def describe_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in sorted(counts.items()))
 
@@ -127,12 +179,9 @@ def describe_counts(counts: dict[str, int]) -> str:
 def load_into_sandbox(directory: Path, sage_url: str, token: str) -> LoadSummary:
     from pipelines.sage200.client import SageClient
     from pipelines.sage200.sandbox.backoffice import BackOffice
-    from pipelines.sage200.sandbox.server import API_PREFIX
     from pipelines.scenario.load import load
 
-    if API_PREFIX not in sage_url:
-        raise click.UsageError(f"{sage_url} is not a sandbox URL: the sample loads only into the sandbox.")
-    root = sage_url.split(API_PREFIX)[0] + "/"
+    root = sandbox_root(sage_url)
     with SageClient(sage_url, token, timeout=120).connect() as client, BackOffice(root, timeout=120) as office:
         return load(directory, client, office)
 
@@ -327,18 +376,26 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
         )
         # Amazon's files as they would arrive; the sample keeps its own copy.
         shutil.copytree(folder / "sample" / "inbox", locations.inbox)
-        result = full_pass(
-            locations, business_config(locations), "sandbox", progress=lambda line: click.echo(f"   {line}")
-        )
-    if result.orders is not None:
-        click.echo("\n6. Orders and acknowledgements:")
-        for line in result.orders.lines():
+        config = business_config(locations)
+        result = full_pass(locations, config, "sandbox", progress=lambda line: click.echo(f"   {line}"))
+        if result.orders is not None:
+            click.echo("\n6. Orders and acknowledgements:")
+            for line in result.orders.lines():
+                click.echo(f"   {line}")
+        people_needed = pos_needing_a_person(result.snapshot)
+        click.echo(f"   POs that need a person: {len(people_needed)}")
+        for po, problems in people_needed:
+            click.echo(f"   PO {po}: {problems}")
+        click.echo("\n7. The warehouse despatches and invoices the planted POs in Sage (the sandbox's back office):")
+        activity = play_sample_warehouse(folder / "sample", sage_url, "sandbox", as_of)
+        for line in describe_activity(activity):
             click.echo(f"   {line}")
-    people_needed = pos_needing_a_person(result.snapshot)
-    click.echo(f"   POs that need a person: {len(people_needed)}")
-    for po, problems in people_needed:
-        click.echo(f"   PO {po}: {problems}")
-    click.echo(f"\n7. Stopped the sandbox. Planted anomalies in the manifest: {len(manifest.anomalies)}")
+        click.echo("\n8. The next pass: ship notices, carton labels and invoices for what Sage confirmed")
+        result = full_pass(locations, config, "sandbox", progress=lambda line: click.echo(f"   {line}"))
+    for line in documents_summary(result.snapshot):
+        click.echo(f"   {line}")
+    click.echo(f"   Documents for Amazon in {locations.outbox}; carton labels (PDF) in {folder / 'labels'}")
+    click.echo(f"\n9. Stopped the sandbox. Planted anomalies in the manifest: {len(manifest.anomalies)}")
     for anomaly in manifest.anomalies:
         click.echo(f"   {anomaly.kind}: {anomaly.document_reference}")
     click.echo("")
@@ -352,6 +409,39 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
     )
     if not summary.trial_balance_agrees:
         sys.exit(1)
+
+
+def documents_summary(snapshot: Path) -> list[str]:
+    """One line per ship notice and invoice: sent, or held with the rules it broke; and where the labels are."""
+    import duckdb
+
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        shipments = con.execute(
+            """
+            select shipments.purchase_order_number, shipments.shipment_id, shipments.transmission_status,
+                shipments.file_name, string_agg(failures.rule, ', ' order by failures.rule)
+            from marts.shipments as shipments
+            left join marts.asn_validation_failures as failures using (despatch_id)
+            group by all
+            order by 1, 2
+            """
+        ).fetchall()
+        invoices = con.execute(
+            """
+            select invoices.purchase_order_number, invoices.invoice_number, invoices.transmission_status,
+                invoices.file_name, string_agg(failures.rule, ', ' order by failures.rule)
+            from marts.invoices as invoices
+            left join marts.invoice_validation_failures as failures using (sage_invoice_id)
+            group by all
+            order by 1, 2
+            """
+        ).fetchall()
+    lines = []
+    for kind, rows in (("ship notice", shipments), ("invoice", invoices)):
+        for po, number, status, file_name, rules in rows:
+            outcome = f"HELD by {rules}" if rules else f"{status} as {file_name}"
+            lines.append(f"PO {po} {kind} {number}: {outcome}")
+    return lines
 
 
 def pos_needing_a_person(snapshot: Path) -> list[tuple[str, str]]:

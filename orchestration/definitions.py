@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.documents import (
+    despatch_to_invoice_job,
+    sage_despatch_sensor,
+    sage_invoice_sensor,
+    ship_notices_and_invoices,
+)
 from orchestration.defs.ingestion import amazon_raw, configuration_raw, sage200_raw
 from orchestration.defs.orders import (
     amazon_inbox_sensor,
@@ -25,11 +31,12 @@ defs = dg.Definitions(
         sage200_raw,
         dbt_models,
         sales_orders_and_acknowledgements,
+        ship_notices_and_invoices,
         warehouse_snapshot,
     ],
     asset_checks=[purchase_orders_ready_for_write_back],
-    jobs=[sage_sync_job, order_to_cash_job],
+    jobs=[sage_sync_job, order_to_cash_job, despatch_to_invoice_job],
     schedules=[sage_sync_schedule],
-    sensors=[amazon_inbox_sensor],
+    sensors=[amazon_inbox_sensor, sage_despatch_sensor, sage_invoice_sensor],
     resources=default_resources(),
 )

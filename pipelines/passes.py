@@ -16,11 +16,13 @@ import duckdb
 
 from pipelines import app
 from pipelines.amazon.ingest import IngestSummary, ingest
+from pipelines.invoices.batch import InvoiceBatchSummary, run_invoice_batch
 from pipelines.orders.batch import OrderBatchSummary, run_order_batch
 from pipelines.sage200 import source as sage200
 from pipelines.sage200.auth import TokenProvider
 from pipelines.sage200.client import SageClient
 from pipelines.settings import BusinessConfig, Locations
+from pipelines.shipments.batch import ShipmentBatchSummary, run_shipment_batch
 from pipelines.transform import DbtResult, run_dbt
 from pipelines.warehouse.audit import record_run, table_row_counts
 from pipelines.warehouse.snapshot import publish_snapshot
@@ -35,6 +37,8 @@ class PassSummary:
     rows_per_table: dict[str, int] = field(default_factory=dict)
     inbound: IngestSummary | None = None
     orders: OrderBatchSummary | None = None
+    shipments: ShipmentBatchSummary | None = None
+    invoices: InvoiceBatchSummary | None = None
 
 
 WAREHOUSE_SCHEMAS = ("raw_app", "raw_amazon", "raw_sage200", "staging", "intermediate", "marts")
@@ -58,7 +62,8 @@ def load_sage(locations: Locations, tokens: str | TokenProvider) -> None:
         sage200.run(client, destination=str(locations.warehouse), pipelines_dir=dlt_pipelines_dir(locations.warehouse))
 
 
-# What the order batch's audit rows feed: the order marts and the exceptions, rebuilt after the batch.
+# What the order-to-cash batches' audit rows feed: the order, shipment, invoice and document marts and the
+# exceptions, rebuilt after the batches.
 AFTER_ORDER_BATCH = "source:audit+"
 # Built only after the batch when one runs: before it, every PO about to be acknowledged would raise (and
 # seconds later resolve) a deadline exception, noise in a history people are alerted from.
@@ -98,6 +103,11 @@ class SageLoadFailed(StageFailed):
 class OrderBatchFailed(StageFailed):
     """The order batch stopped (Sage unreachable, or the marts unfit to drive writes); the models it feeds
     were rebuilt from what it had done."""
+
+
+class DocumentBatchFailed(StageFailed):
+    """The ship notice or invoice batch stopped as a whole (one document failing never does); the models it
+    feeds were rebuilt from what it had done."""
 
 
 def full_pass(
@@ -147,14 +157,17 @@ def run_stages(
         result = build_models(locations, now=pinned, exclude=EXCEPTIONS_MART if sage_error is None else None)
         dbt_run.rows_per_table = {"nodes": result.nodes}
     progress(f"dbt build finished ({result.nodes} nodes)")
-    batch_error = None
+    errors: dict[str, Exception] = {}
     if sage_error is None:
-        batch_error = order_stages(locations, config, tokens, trigger, summary, progress, clock)
+        errors = order_stages(locations, config, tokens, trigger, summary, progress, clock)
     summary.rows_per_table = count_rows(locations.warehouse)
     if sage_error is not None:
         raise SageLoadFailed(f"the Sage 200 load failed: {sage_error}") from sage_error
-    if batch_error is not None:
-        raise OrderBatchFailed(f"the order batch failed: {batch_error}") from batch_error
+    if "orders" in errors:
+        raise OrderBatchFailed(f"the order batch failed: {errors['orders']}") from errors["orders"]
+    if errors:
+        stage, error = next(iter(errors.items()))
+        raise DocumentBatchFailed(f"the {stage} batch failed: {error}") from error
 
 
 def order_stages(
@@ -165,13 +178,16 @@ def order_stages(
     summary: PassSummary,
     progress: Callable[[str], None],
     clock: Callable[[], datetime] | None = None,
-) -> Exception | None:
-    """The order batch on what dbt just built, then the models its audit rows feed (also when the batch
-    failed: what it did before failing must show). The batch's failure, if any, is returned, not raised."""
-    batch_error = None
+) -> dict[str, Exception]:
+    """Order to cash on what dbt just built: sales orders and acknowledgements, ship notices for Sage's
+    despatches, invoices for Sage's invoices; then the models their audit rows feed (also when a batch
+    failed: what it did before failing must show). Each batch runs whatever another did; their failures are
+    returned by stage (orders, shipments, invoices), not raised."""
+    now = clock or _utc_now
+    errors: dict[str, Exception] = {}
     try:
         with record_run(locations.warehouse, "order_batch", trigger) as batch_run:
-            summary.orders = place_orders(locations, config, tokens, batch_run.run_id, clock or _utc_now)
+            summary.orders = place_orders(locations, config, tokens, batch_run.run_id, now)
             batch_run.rows_per_table = {
                 "orders_created": len(summary.orders.orders_created),
                 "acknowledgements": sum(summary.orders.acknowledged.values()),
@@ -181,12 +197,30 @@ def order_stages(
             progress(f"orders: {line}")
     except Exception as exc:  # recorded in audit.runs by record_run
         progress(f"order batch FAILED: {exc}")
-        batch_error = exc
+        errors["orders"] = exc
+    try:
+        with record_run(locations.warehouse, "shipment_batch", trigger) as batch_run:
+            summary.shipments = run_shipment_batch(locations, config, clock=now, run_id=batch_run.run_id)
+            batch_run.rows_per_table = {"sent": summary.shipments.sent, **summary.shipments.failed}
+        for line in summary.shipments.lines:
+            progress(f"shipments: {line}")
+    except Exception as exc:
+        progress(f"ship notice batch FAILED: {exc}")
+        errors["shipments"] = exc
+    try:
+        with record_run(locations.warehouse, "invoice_batch", trigger) as batch_run:
+            summary.invoices = run_invoice_batch(locations, config, clock=now, run_id=batch_run.run_id)
+            batch_run.rows_per_table = {"sent": summary.invoices.sent, **summary.invoices.failed}
+        for line in summary.invoices.lines:
+            progress(f"invoices: {line}")
+    except Exception as exc:
+        progress(f"invoice batch FAILED: {exc}")
+        errors["invoices"] = exc
     with record_run(locations.warehouse, "dbt_build_orders", trigger) as dbt_run:
         result = run_dbt("build", locations.warehouse, select=AFTER_ORDER_BATCH, now=clock() if clock else None)
         dbt_run.rows_per_table = {"nodes": result.nodes}
-    progress(f"order marts and exceptions rebuilt ({result.nodes} nodes)")
-    return batch_error
+    progress(f"order, shipment and invoice marts and exceptions rebuilt ({result.nodes} nodes)")
+    return errors
 
 
 def _utc_now() -> datetime:

@@ -20,12 +20,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         yield from dbt.cli(["build"], context=context).stream()
 
 
-# The snapshot comes after the order write-back, so people see the orders and acknowledgements just made.
+# The snapshot comes after the write-back, so people see the orders, acknowledgements, ship notices and
+# invoices just made.
 SALES_ORDERS_AND_ACKNOWLEDGEMENTS = dg.AssetKey(["orders", "sales_orders_and_acknowledgements"])
+SHIP_NOTICES = dg.AssetKey(["shipments", "ship_notices"])
+AMAZON_INVOICES = dg.AssetKey(["invoices", "amazon_invoices"])
 
 
 @dg.asset(
-    deps=[dbt_models, SALES_ORDERS_AND_ACKNOWLEDGEMENTS],
+    deps=[dbt_models, SALES_ORDERS_AND_ACKNOWLEDGEMENTS, SHIP_NOTICES, AMAZON_INVOICES],
     pool=WAREHOUSE_POOL,
     group_name="publish",
     description="The read-only copy of the warehouse that the dashboard and analysts open.",

@@ -78,9 +78,7 @@ order by lines.po_number, lines.line_number
 """
 
 IDENTIFIERS_QUERY = """
-select
-    split_part(purchase_order_version_id, ':', 1) as po_number, line_number, identifier_qualifier,
-    identifier_value
+select purchase_order_version_id, line_number, identifier_qualifier, identifier_value
 from staging.stg_amazon__purchase_order_line_identifiers
 where purchase_order_version_id in (select unnest(?))
 order by purchase_order_version_id, line_number, identifier_position
@@ -396,6 +394,10 @@ def find_sales_order(client: SageClient, customer_id: int, po_number: str) -> di
     return found[0] if found else None
 
 
+# The Sage order line field that carries Amazon's PO line id (Sage's spare text, free for clients to use).
+SAGE_LINE_PO_LINE_FIELD = "spare_text_1"
+
+
 def sales_order_body(po: PurchaseOrderWork, decisions: Sequence[LineDecision], today: date) -> dict[str, Any]:
     """The Sage order: accepted units on one line each, backordered units on their own lines with their date."""
     lines_by_number = {line.line_number: line for line in po.lines}
@@ -417,6 +419,9 @@ def sales_order_body(po: PurchaseOrderWork, decisions: Sequence[LineDecision], t
                 "selling_unit_id": line.selling_unit_id,
                 "selling_unit_price": line.selling_unit_price,
                 "promised_delivery_date": sage_date(outcome.ship_date),
+                # Amazon's line id travels with the Sage line, so its despatches and invoices map back to the
+                # PO line even after someone edits the order (the ASN and the invoice must echo it).
+                SAGE_LINE_PO_LINE_FIELD: line.line_id,
             }
             if requested:
                 order_line["requested_delivery_date"] = requested
@@ -481,14 +486,14 @@ def read_work(con: duckdb.DuckDBPyConnection) -> list[PurchaseOrderWork]:
     headers = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     if not headers:
         return []
-    identifiers: dict[tuple[str, int], list[ProductIdentifier]] = {}
-    versions = [f"{header['po_number']}:{header['content_sha256']}" for header in headers]
-    for po_number, line_number, qualifier, value in con.execute(IDENTIFIERS_QUERY, [versions]).fetchall():
-        identifiers.setdefault((po_number, line_number), []).append(ProductIdentifier(qualifier, value))
+    identifiers = read_line_identifiers(
+        con, [f"{header['po_number']}:{header['content_sha256']}" for header in headers]
+    )
     lines: dict[str, list[WorkLine]] = {}
     for row in con.execute(LINES_QUERY, [[header["po_number"] for header in headers]]).fetchall():
         po_number, line_number, *rest = row
-        line = WorkLine(line_number, *rest, identifiers=tuple(identifiers.get((po_number, line_number), ())))
+        version = next(f"{h['po_number']}:{h['content_sha256']}" for h in headers if h["po_number"] == po_number)
+        line = WorkLine(line_number, *rest, identifiers=identifiers.get((version, line_number), ()))
         lines.setdefault(po_number, []).append(line)
     work = []
     for header in headers:
@@ -497,6 +502,17 @@ def read_work(con: duckdb.DuckDBPyConnection) -> list[PurchaseOrderWork]:
             PurchaseOrderWork(**header, delivery_address=address, lines=tuple(lines.get(header["po_number"], ())))
         )
     return work
+
+
+def read_line_identifiers(
+    con: duckdb.DuckDBPyConnection, versions: Sequence[str]
+) -> dict[tuple[str, int], tuple[ProductIdentifier, ...]]:
+    """Every identifier Amazon sent for each line of the PO versions (``<PO>:<content hash>``), in its order,
+    by (version, line number): what every document about the line must echo back exactly."""
+    found: dict[tuple[str, int], list[ProductIdentifier]] = {}
+    for version, line_number, qualifier, value in con.execute(IDENTIFIERS_QUERY, [list(versions)]).fetchall():
+        found.setdefault((version, line_number), []).append(ProductIdentifier(qualifier, value))
+    return {key: tuple(value) for key, value in found.items()}
 
 
 class _Records:

@@ -77,6 +77,10 @@ def generate(
         anomalies=inbox.anomalies,
         events=inbox.events,
         expected_po_lines=inbox.expected_po_lines,
+        planted_pos=[
+            {"label": planted.label, "po_number": po.po_number, "vendor_code": po.vendor_code}
+            for po, planted in amazon.new_orders().planted
+        ],
     )
     manifest.write(out / MANIFEST_FILE)
     return manifest

@@ -5,7 +5,8 @@ planted anomaly surfaces in `marts.exceptions` and nothing else does. Events are
 not exceptions (a PO re-sent with a change, or unchanged): informational, each a small dict with a `kind`.
 Expected PO lines say what order-to-cash must make of every line of the planted POs (see `planted`): the Sage
 product and selling unit, the quantities accepted, backordered and rejected in the PO's unit (decimal
-strings), Amazon's rejection reason and the unit cost per each as on the PO.
+strings), Amazon's rejection reason and the unit cost per each as on the PO. Planted POs give each planted PO's
+label (A to L, as `planted` names them), PO number and vendor code, in that order.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from pipelines.scenario.formats import write_json
 
 # Bump whenever the generated files change for the same inputs: outputs are compared across runs by hash.
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Manifest:
     anomalies: list[Anomaly] = field(default_factory=list)
     events: list[dict[str, str]] = field(default_factory=list)
     expected_po_lines: list[dict[str, str | None]] = field(default_factory=list)
+    planted_pos: list[dict[str, str]] = field(default_factory=list)
     generator_version: str = GENERATOR_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -53,6 +55,7 @@ class Manifest:
             "anomalies": [anomaly.to_json() for anomaly in self.anomalies],
             "events": [dict(event) for event in self.events],
             "expected_po_lines": [dict(line) for line in self.expected_po_lines],
+            "planted_pos": [dict(po) for po in self.planted_pos],
         }
 
     def write(self, path: Path) -> None:
@@ -69,5 +72,6 @@ class Manifest:
             anomalies=[Anomaly(**anomaly) for anomaly in data["anomalies"]],
             events=data.get("events", []),  # manifests of generator version 1 have none
             expected_po_lines=data.get("expected_po_lines", []),  # nor those before version 3
+            planted_pos=data.get("planted_pos", []),  # nor those before version 4
             generator_version=data["generator_version"],
         )

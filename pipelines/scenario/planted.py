@@ -10,7 +10,8 @@ demand, so neither the history nor the random new POs touch their stock):
     PL-0005           a line with exactly five cases in stock
 
 On the last day before as_of, after the day's other POs, Amazon sends four POs that use them and a few
-catalogue products (every line's expected outcome is in the manifest's `expected_po_lines`):
+catalogue products (every line's expected outcome is in the manifest's `expected_po_lines`, every planted PO's
+label and number in its `planted_pos`):
 
     A (EDIFACT)  unknown EAN · ambiguous EAN · 2.5 cases · 10% under our price · discontinued product ·
                  ASIN only · an ordinary line
@@ -20,6 +21,12 @@ catalogue products (every line's expected outcome is in the manifest's `expected
                              accepted, three backordered)
     D (EDIFACT)  unknown EAN · discontinued product: every line rejected, so no Sage order
 
+Then eight "despatch POs", E to L, each of two ordinary lines of stocked catalogue products Amazon orders in
+cases (2 to 4 cases a line), accepted in full: E, H and K EDIFACT, F, G, I, J and L X12. Order-to-cash takes
+them like any PO; what makes them planted is what the warehouse does with them afterwards
+(`pipelines.scenario.warehouse`): each despatch and invoice of G to L breaks one of Amazon's ship notice or
+invoice rules. J's first line is amended up a case before it ships, so a spare case of it is stocked.
+
 Every line whose outcome depends on the PO's backorder flag is on an X12 PO: only X12 carries the flag (CSH);
 EDIFACT ORDERS has no place for it, so an EDIFACT PO's outcome must not depend on how a missing flag is read.
 """
@@ -27,7 +34,8 @@ EDIFACT ORDERS has no place for it, so an EDIFACT PO's outcome must not depend o
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pipelines.orders.acknowledgement import INVALID_PRODUCT_IDENTIFIER, OBSOLETE_PRODUCT, TEMPORARILY_UNAVAILABLE
@@ -54,7 +62,12 @@ CROSS_REFERENCED_ASIN = "B0HF000004"
 SHARED_EAN_REFERENCE = 90001
 UNKNOWN_EAN_REFERENCES = (90009, 90008)  # valid EANs under our prefix that no Sage product carries
 PRICE_UNDER_SHARE = Decimal("0.90")  # the PO's price on the price line: 10% under the Amazon price band
-PLANTED_TIME_MINUTES = 23 * 60 + 50  # planted POs are prepared from 23:50, after every other PO of their day
+# Planted POs are prepared one a minute from 23:43, after every other PO of their day: the twelve land (five
+# minutes after preparation) by 23:59, still on their day.
+PLANTED_TIME_MINUTES = 23 * 60 + 43
+DESPATCH_LABELS = "EFGHIJKL"
+EDIFACT_DESPATCH_POS = "EHK"  # the others are X12
+AMENDED_UP_PO = "J"  # its first line is amended up one case before despatch: one spare case is stocked
 
 PO_LINE_UNKNOWN_PRODUCT = "po_line_unknown_product"
 PO_LINE_AMBIGUOUS_PRODUCT = "po_line_ambiguous_product"
@@ -157,7 +170,7 @@ class Expectation:
     rejection_reason: str | None = None  # Amazon's reason, when some is rejected
     exception: str | None = None  # the exception kind the line raises
     detail: str = ""
-    eaches_taken: int = 0  # stock the accepted quantity takes, in eaches
+    eaches_taken: int = 0  # stock the line needs, in eaches: the accepted quantity and any spare case
 
 
 @dataclass(frozen=True)
@@ -168,7 +181,7 @@ class PlantedLine:
 
 @dataclass(frozen=True)
 class PlantedPo:
-    label: str  # A to D: how the module docstring and the anomaly details name it
+    label: str  # A to L: how the module docstring, the anomaly details and the warehouse name it
     vendor_code: str
     backorder_allowed: bool  # what X12 CSH says; an EDIFACT PO carries no flag, and nothing here depends on it
     lines: tuple[PlantedLine, ...]
@@ -181,7 +194,8 @@ class PlantedPo:
 def plant_purchase_orders(
     rng: random.Random, profile: VendorProfile, catalogue: list[Product], planted: list[Product]
 ) -> tuple[PlantedPo, ...]:
-    """The four planted POs. Catalogue products are drawn from `rng`, each used once, the planted ones by role."""
+    """The twelve planted POs. Catalogue products are drawn from `rng`, each used once (but by the despatch POs of
+    a catalogue too small for them all), the planted ones by role."""
     lines = _LineMaker(rng, catalogue, dict(zip((item.number for item in _ITEMS), planted, strict=True)))
     edifact, x12 = profile.vendor_code, profile.x12_vendor_code
     unknown_a, unknown_d = unknown_eans(profile)
@@ -214,7 +228,16 @@ def plant_purchase_orders(
             ),
         ),
         PlantedPo("D", edifact, False, (lines.unknown(1, unknown_d), lines.obsolete(2, discontinued))),
+        *(_despatch_po(lines, label, edifact if label in EDIFACT_DESPATCH_POS else x12) for label in DESPATCH_LABELS),
     )
+
+
+def _despatch_po(lines: _LineMaker, label: str, vendor_code: str) -> PlantedPo:
+    """Two ordinary lines in cases, 2 to 4 cases each (so a warehouse can ship all but a case, or one and a half
+    cases), of two products. A small catalogue may run out of products no planted line uses: they are shared."""
+    first = lines.ordinary(1, cases_at_least=2, spare_cases=int(label == AMENDED_UP_PO), share_unless=())
+    second = lines.ordinary(2, cases_at_least=2, share_unless=(first.expected.sage_product_code,))
+    return PlantedPo(label, vendor_code, False, (first, second))
 
 
 class _LineMaker:
@@ -228,9 +251,13 @@ class _LineMaker:
         self.used: set[str] = set()
 
     # choosing products ----------------------------------------------------------------------------------
-    def _pick(self, cased: bool = False) -> Product:
-        """A catalogue product no planted line uses yet; in cases when asked."""
-        pool = [p for p in self.active if p.sku not in self.used and (p.amazon_unit == CASES or not cased)]
+    def _pick(self, cased: bool = False, *, share_unless: Collection[str] | None = None) -> Product:
+        """A catalogue product no planted line uses yet; in cases when asked. With `share_unless`, when none is
+        left, one a planted line uses already, other than those named."""
+        fits = [p for p in self.active if p.amazon_unit == CASES or not cased]
+        pool = [p for p in fits if p.sku not in self.used]
+        if not pool and share_unless is not None:
+            pool = [p for p in fits if p.sku not in share_unless]
         if not pool:
             raise ValueError("the catalogue has too few active products (in cases) for the planted POs")
         product = self.rng.choice(pool)
@@ -240,8 +267,8 @@ class _LineMaker:
     def discontinued(self) -> Product:
         return self.rng.choice(self.inactive)
 
-    def _quantity(self, product: Product) -> Decimal:
-        return Decimal(self.rng.randint(1, 4) if product.amazon_unit == CASES else self.rng.randint(3, 12))
+    def _quantity(self, product: Product, cases_at_least: int = 1) -> Decimal:
+        return Decimal(self.rng.randint(cases_at_least, 4) if product.amazon_unit == CASES else self.rng.randint(3, 12))
 
     # lines ------------------------------------------------------------------------------------------------
     def unknown(self, line_no: int, ean: str) -> PlantedLine:
@@ -325,20 +352,33 @@ class _LineMaker:
         line = PoLine(line_no, None, None, product.asin, Decimal(3), True, product.amazon_cost)
         return PlantedLine(line, self._accepted(product, line))
 
-    def ordinary(self, line_no: int, *, state_case_size: bool = False) -> PlantedLine:
-        product = self._pick(cased=state_case_size)
+    def ordinary(
+        self,
+        line_no: int,
+        *,
+        state_case_size: bool = False,
+        cases_at_least: int | None = None,
+        spare_cases: int = 0,
+        share_unless: Collection[str] | None = None,
+    ) -> PlantedLine:
+        """A catalogue product accepted in full. With `cases_at_least`, one Amazon orders in cases, that many or
+        more; `spare_cases` more of them are stocked for a warehouse that amends the line up later. For
+        `share_unless` see `_pick`."""
+        product = self._pick(cased=state_case_size or cases_at_least is not None, share_unless=share_unless)
         case_size = product.case_pack if state_case_size else None
         line = PoLine(
             line_no,
             product.ean,
             product.sku,
             None,
-            self._quantity(product),
+            self._quantity(product, cases_at_least or 1),
             _in_cases(product),
             product.amazon_cost,
             case_size,
         )
-        return PlantedLine(line, self._accepted(product, line))
+        expected = self._accepted(product, line)
+        stocked = expected.eaches_taken + spare_cases * product.case_pack
+        return PlantedLine(line, replace(expected, eaches_taken=stocked))
 
     def no_stock(self, line_no: int, quantity: Decimal, *, backorder_allowed: bool) -> PlantedLine:
         product = self.planted[NO_STOCK]

@@ -153,12 +153,93 @@ create table if not exists audit.purchase_order_failures (
 """
 
 
+# Every check of a despatch's ship notice (ASN) against Amazon's rules, with the rules it broke, and the notice
+# sent when it passed. A despatch is checked again each run until its notice goes (the fix is usually made in
+# Sage or on the despatch note), and a row is added only when the outcome changes.
+SHIPMENT_NOTICE_DDL = f"""
+create table if not exists audit.shipment_notices (
+    notice_id varchar primary key,
+    {SEQUENCE_COLUMN},
+    despatch_id bigint not null,
+    despatch_number varchar not null,
+    shipment_id varchar not null,
+    po_number varchar not null,
+    sales_order_number varchar not null,
+    vendor_code varchar not null,
+    standard varchar not null,
+    status varchar not null check (status in ('sent', 'failed_validation')),
+    cartons integer not null,
+    pallets integer not null,
+    bill_of_lading varchar,
+    shipped_at timestamptz not null,
+    asn_due_at timestamptz not null,
+    document_id varchar,
+    file_name varchar,
+    label_file varchar,
+    checked_at timestamptz not null,
+    run_id varchar
+);
+create table if not exists audit.shipment_notice_failures (
+    notice_id varchar not null,
+    rule varchar not null,
+    message varchar not null,
+    primary key (notice_id, rule, message)
+);
+-- SSCCs avc2sage assigned to a despatch, in the order the packing asked for them: a despatch checked again
+-- gets the same labels, and the unique SSCC means no serial ever serves two despatches.
+create table if not exists audit.shipment_containers (
+    despatch_id bigint not null,
+    assignment_number integer not null,
+    sscc varchar not null unique,
+    assigned_at timestamptz not null,
+    primary key (despatch_id, assignment_number)
+);
+-- Every container of every notice sent (assigned or scanned from the despatch note): no SSCC is sent twice.
+create table if not exists audit.shipment_notice_containers (
+    notice_id varchar not null,
+    level varchar not null check (level in ('carton', 'pallet')),
+    position integer not null,
+    sscc varchar not null,
+    primary key (notice_id, level, position)
+);
+"""
+
+# Every check of a Sage invoice before it goes to Amazon, with the rules it broke, and the invoice sent.
+INVOICE_SUBMISSION_DDL = f"""
+create table if not exists audit.invoice_submissions (
+    submission_id varchar primary key,
+    {SEQUENCE_COLUMN},
+    sage_invoice_id bigint not null,
+    invoice_number varchar not null,
+    po_number varchar not null,
+    sales_order_number varchar not null,
+    vendor_code varchar not null,
+    standard varchar not null,
+    status varchar not null check (status in ('sent', 'failed_validation')),
+    invoice_date date not null,
+    gross_amount decimal(18, 2) not null,
+    document_id varchar,
+    file_name varchar,
+    checked_at timestamptz not null,
+    run_id varchar
+);
+create table if not exists audit.invoice_submission_failures (
+    submission_id varchar not null,
+    rule varchar not null,
+    message varchar not null,
+    primary key (submission_id, rule, message)
+);
+"""
+
+
 def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``audit`` schema and its tables if they do not exist yet, so every reader finds them."""
     con.execute(RUNS_DDL)
     con.execute(RECORD_SEQUENCE_DDL)
     con.execute(SAGE_POSTINGS_DDL)
     con.execute(PURCHASE_ORDER_DDL)
+    con.execute(SHIPMENT_NOTICE_DDL)
+    con.execute(INVOICE_SUBMISSION_DDL)
 
 
 def code_version(repo: Path = REPO_ROOT) -> str:

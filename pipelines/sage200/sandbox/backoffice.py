@@ -1,8 +1,8 @@
 """The sandbox's back office: what Sage 200's users do in the desktop client and the API cannot.
 
 Tax codes, units, product groups, financial years and period closes, control accounts, stock
-adjustments, the price book (price bands, product prices, a customer's band), despatching and invoicing
-sales orders, the sandbox clock and fault switches. It lives
+adjustments, the price book (price bands, product prices, a customer's band), what the warehouse and the
+order desk do to a sales order (amend a line, despatch, invoice), the sandbox clock and fault switches. It lives
 under `/backoffice/`, outside the API path, and does not exist on a real Sage 200: only the sample loader
 and tests use it, never the integration itself.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 import httpx
@@ -80,6 +80,30 @@ def parse_price(body: dict[str, Any], name: str) -> Decimal:
     if places > PRICE_PLACES:
         raise BadRequest(f"The field '{name}' must have at most {PRICE_PLACES} decimal places.")
     return price.quantize(Decimal(1).scaleb(-places))
+
+
+# Sage keeps order quantities to 5 decimal places (sop_order_line.line_quantity is `decimal 5dp`).
+QUANTITY_PLACES = 5
+# Despatch note and invoice numbers are at most 20 characters (sop_despatch_receipt.despatch_no,
+# sop_invoice_credit_document_no).
+DOCUMENT_NUMBER_LENGTH = 20
+
+
+def parse_quantity(value: Any, name: str) -> Decimal:
+    """A quantity in an order line's selling unit: a JSON number or a decimal string, at most 5 places. It may
+    be fractional (half a case); whether it fits the line is the caller's check."""
+    not_a_number = f"The field '{name}' must be a number or a decimal string such as \"1.5\"."
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise BadRequest(not_a_number)
+    try:
+        quantity = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        raise BadRequest(not_a_number) from None
+    if not quantity.is_finite():
+        raise BadRequest(not_a_number)
+    if -int(quantity.normalize().as_tuple().exponent) > QUANTITY_PLACES:
+        raise BadRequest(f"The field '{name}' must have at most {QUANTITY_PLACES} decimal places.")
+    return quantity
 
 
 def parse_day(body: dict[str, Any], name: str) -> date:
@@ -292,18 +316,98 @@ class BackOfficeOperations:
             raise NotFound(f"Sales order {order_id} does not exist.")
         return order
 
+    def document_number(self, body: dict[str, Any], name: str, series: str) -> str:
+        """The number a person typed in the field `name`, else the next of Sage's `series`. A typed number may
+        repeat one used before: Sage's number series can be reset, so Sage does not refuse it."""
+        if body.get(name) is None:
+            return f"{self.store.next_value(series):010d}"
+        number = text(body, name, DOCUMENT_NUMBER_LENGTH)
+        if not number.strip():
+            raise BadRequest(f"The field '{name}' must not be blank.")
+        return number
+
+    def amend_line(self, order_id: int, line_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """Amend an order line as a person does in Sage: its quantity (never below what is despatched or
+        invoiced) and its price (only while none of it is invoiced). Every figure derived from them, on the
+        line, the order, the customer and the stock, is worked out again as the order's entry works it out."""
+        order = self.order(order_id)
+        line = next((line for line in order["lines"] if line["id"] == line_id), None)
+        if line is None:
+            raise NotFound(f"Sales order line {line_id} does not exist on order {order_id}.")
+        if body.get("line_quantity") is None and body.get("selling_unit_price") is None:
+            raise BadRequest("The field 'line_quantity' or 'selling_unit_price' is required to amend a line.")
+        gross_before = money(order["total_gross_value"])
+        if body.get("selling_unit_price") is not None:
+            price = parse_price(body, "selling_unit_price")
+            if money(line["invoice_credit_quantity"]):
+                raise BadRequest(
+                    f"The field 'selling_unit_price' cannot change: {line['invoice_credit_quantity']} of "
+                    f"line {line['line_number']} is invoiced."
+                )
+            line["selling_unit_price"] = price
+            line["discounted_unit_price"] = price - money(line["unit_discount_value"])
+        if body.get("line_quantity") is not None:
+            self._requantify(line, parse_quantity(body["line_quantity"], "line_quantity"))
+        rate = money(self.store.get("tax_codes", line["tax_code_id"])["tax_rate"])
+        line["line_total_value"] = round_money(money(line["line_quantity"]) * money(line["discounted_unit_price"]))
+        line["line_tax_value"] = round_money(line["line_total_value"] * rate / 100)
+        net = sum((money(each["line_total_value"]) for each in order["lines"]), ZERO)
+        tax = sum((money(each["line_tax_value"]) for each in order["lines"]), ZERO)
+        order.update(subtotal_goods_value=net, total_net_value=net, total_tax_value=tax, total_gross_value=net + tax)
+        refresh_progress(order)
+        self.store.save("sop_orders", order)
+        # The customer's "current orders" figure follows the order's new value, as it took the old one on entry.
+        customer = self.store.get("customers", order["customer_id"])
+        customer["value_of_current_orders_in_sop"] = max(
+            ZERO, money(customer["value_of_current_orders_in_sop"]) + net + tax - gross_before
+        )
+        self.store.save("customers", customer)
+        return line
+
+    def _requantify(self, line: dict[str, Any], quantity: Decimal) -> None:
+        """A new line quantity, in the line's selling unit, and the allocation that follows it."""
+        despatched, invoiced = money(line["despatch_receipt_quantity"]), money(line["invoice_credit_quantity"])
+        if quantity <= 0:
+            raise BadRequest("The field 'line_quantity' must be greater than zero.")
+        if quantity < max(despatched, invoiced):
+            raise BadRequest(
+                f"The field 'line_quantity' ({quantity}) must be at least {max(despatched, invoiced)}: line "
+                f"{line['line_number']} has {despatched} despatched and {invoiced} invoiced."
+            )
+        ratio = money(line["selling_unit_multiple"]) / money(line["stock_unit_multiple"])
+        line["line_quantity"] = quantity
+        line["stock_unit_line_quantity"] = quantity * ratio
+        # Sage's "allocate on order entry" again: what the line no longer needs goes back to free stock, and
+        # what it needs more is allocated from free stock in whole selling units.
+        holding = self.store.get("warehouse_holdings", line["warehouse_holding_id"])
+        outstanding = quantity - despatched
+        allocated = money(line["allocated_quantity"])
+        if allocated > outstanding:
+            change = outstanding - allocated
+        else:
+            free = (money(holding["free_stock_available"]) / ratio).to_integral_value(rounding=ROUND_FLOOR)
+            change = max(ZERO, min(outstanding - allocated, free))
+        if change:
+            move_stock(self.store, holding, allocated=change * ratio)
+        allocated += change
+        line["allocated_quantity"] = allocated
+        line["to_allocate_quantity"] = outstanding - allocated
+        line["available_for_despatch"] = allocated
+        line["stock_unit_allocated_quantity"] = allocated * ratio
+        line["allocation_status"] = "Full" if allocated == outstanding else ("Part" if allocated else "None")
+
     def despatch(self, order_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        """Confirm a despatch: stock leaves the warehouse, the despatch note and its views appear."""
+        """Confirm a despatch: stock leaves the warehouse, the despatch note and its views appear. The
+        warehouse may give the note its own number (`despatch_no`), else Sage numbers it."""
         order = self.order(order_id)
         day = parse_day(body, "date")
-        by_id = {line["id"]: line for line in order["lines"]}
-        requested = body.get("lines") or [
-            {
-                "sop_order_line_id": line["id"],
-                "quantity": line["line_quantity"] - line["despatch_receipt_quantity"],
-            }
-            for line in order["lines"]
-            if line["line_quantity"] > line["despatch_receipt_quantity"]
+        courier_name = text(body, "courier_name", 60, default="")
+        consignment_no = text(body, "consignment_no", 60, default="")
+        notes = text(body, "notes", 256, default="")
+        requested = requested_lines(order, body) or [
+            (n, line, money(line["line_quantity"]) - money(line["despatch_receipt_quantity"]))
+            for n, line in enumerate(order["lines"])
+            if money(line["line_quantity"]) > money(line["despatch_receipt_quantity"])
         ]
         if not requested:
             raise BadRequest(f"Sales order {order['document_no']} has nothing left to despatch.")
@@ -311,14 +415,14 @@ class BackOfficeOperations:
         despatch = self.store.insert(
             "sop_despatch_receipts",
             {
-                "despatch_no": f"{self.store.next_value('despatch_number'):010d}",
+                "despatch_no": self.document_number(body, "despatch_no", "despatch_number"),
                 "despatched_by": "BackOffice",
                 "despatch_date": sage_datetime(day),
-                "courier_name": body.get("courier_name", ""),
-                "consignment_no": body.get("consignment_no", ""),
+                "courier_name": courier_name,
+                "consignment_no": consignment_no,
                 "pieces": int(body.get("pieces", 0)),
                 "weight": money(body.get("weight", 0)),
-                "notes": body.get("notes", ""),
+                "notes": notes,
                 "sop_incoterm_name": "",
                 "sop_export_reason_name": "",
             },
@@ -345,13 +449,11 @@ class BackOfficeOperations:
             "customer_name": customer["name"],
         }
         self.store.insert("sop_order_despatch_views", view)
-        for n, item in enumerate(requested):
-            line = by_id.get(item.get("sop_order_line_id"))
-            if line is None:
-                raise BadRequest(f"The field 'lines[{n}].sop_order_line_id' is not a line of this order.")
-            self._despatch_line(order, line, money(item.get("quantity")), n, despatch, view)
-        order["despatch_receipt_status"] = progress(order["lines"], "despatch_receipt_quantity")
+        for n, line, quantity in requested:
+            self._despatch_line(order, line, quantity, n, despatch, view)
+        refresh_progress(order)
         self.store.save("sop_orders", order)
+        self._mark_invoiced_despatch_lines(order)
         return despatch
 
     def _despatch_line(
@@ -373,12 +475,10 @@ class BackOfficeOperations:
         released = min(quantity, money(line["allocated_quantity"]))
         move_stock(self.store, holding, in_stock=-quantity * ratio, allocated=-released * ratio)
         line["allocated_quantity"] -= released
+        line["stock_unit_allocated_quantity"] = line["allocated_quantity"] * ratio
         line["despatch_receipt_quantity"] += quantity
         line["stock_unit_despatch_receipt_quantity"] = line["despatch_receipt_quantity"] * ratio
         line["available_for_despatch"] = line["allocated_quantity"]
-        line["despatch_receipt_status"] = (
-            "Complete" if line["despatch_receipt_quantity"] == line["line_quantity"] else "Partial"
-        )
         product = self.store.get("products", line["product_id"])
         self.store.insert(
             "sop_order_despatch_line_views",
@@ -410,14 +510,12 @@ class BackOfficeOperations:
         )
 
     def invoice(self, order_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        """Invoice what is despatched and not yet invoiced, posting the sales invoice to the ledger."""
+        """Invoice an order and post the sales invoice to the ledger: the quantities `lines` names, up to what
+        is ordered and not invoiced (Sage can invoice before despatch), else what is despatched and not yet
+        invoiced. The invoice may carry a number of the desk's own (`invoice_no`), else Sage numbers it."""
         order = self.order(order_id)
         day = parse_day(body, "date")
-        to_invoice = [
-            (line, money(line["despatch_receipt_quantity"]) - money(line["invoice_credit_quantity"]))
-            for line in order["lines"]
-            if money(line["despatch_receipt_quantity"]) > money(line["invoice_credit_quantity"])
-        ]
+        to_invoice = self._quantities_to_invoice(order, body)
         if not to_invoice:
             raise BadRequest(f"Sales order {order['document_no']} has nothing despatched and not invoiced.")
         customer = self.store.get("customers", order["customer_id"])
@@ -430,7 +528,7 @@ class BackOfficeOperations:
             totals["goods_amount"] += goods
             totals["tax_amount"] += round_money(goods * rate / 100)
             nominal_items.append({**self.sales_account(line, customer), "value": goods, "narrative": line["code"]})
-        invoice_no = f"{self.store.next_value('sop_invoice_number'):010d}"
+        invoice_no = self.document_number(body, "invoice_no", "sop_invoice_number")
         posted = self.ledger.post_sales_document(
             {
                 "customer_id": customer["id"],
@@ -448,10 +546,6 @@ class BackOfficeOperations:
             line["stock_unit_invoice_credit_quantity"] = line["invoice_credit_quantity"] * (
                 money(line["selling_unit_multiple"]) / money(line["stock_unit_multiple"])
             )
-            line["invoice_credit_status"] = (
-                "Complete" if line["invoice_credit_quantity"] == line["line_quantity"] else "Partial"
-            )
-            line["is_complete"] = line["invoice_credit_quantity"] == line["line_quantity"]
             self.store.insert(
                 "sop_order_return_line_invoice_credit_views",
                 {
@@ -464,14 +558,9 @@ class BackOfficeOperations:
                     "sop_invoice_credit_line_invoice_credit_quantity": quantity,
                 },
             )
-        for view in self.store.find("sop_order_despatch_line_views", sop_order_id=order["id"]):
-            if not view["sop_despatch_line_is_invoiced"]:
-                view["sop_despatch_line_is_invoiced"] = True
-                self.store.save("sop_order_despatch_line_views", view)
-        order["invoice_credit_status"] = progress(order["lines"], "invoice_credit_quantity")
-        if all(line["is_complete"] for line in order["lines"]):
-            order["document_status"] = "Complete"
+        refresh_progress(order)
         self.store.save("sop_orders", order)
+        self._mark_invoiced_despatch_lines(order)
         # The invoiced value leaves the customer's "current orders" figure (it is on the ledger now).
         customer = self.store.get("customers", customer["id"])
         invoiced = money(posted["document_gross_value"])
@@ -510,6 +599,40 @@ class BackOfficeOperations:
             "urn": str(posted["urn"]),
             "posted_transaction_id": posted["id"],
         }
+
+    def _quantities_to_invoice(self, order: dict[str, Any], body: dict[str, Any]) -> list[tuple[dict, Decimal]]:
+        """(line, quantity) pairs to invoice, one per line: those `lines` names, else what is despatched and
+        not invoiced."""
+        requested = requested_lines(order, body)
+        if not requested:
+            return [
+                (line, money(line["despatch_receipt_quantity"]) - money(line["invoice_credit_quantity"]))
+                for line in order["lines"]
+                if money(line["despatch_receipt_quantity"]) > money(line["invoice_credit_quantity"])
+            ]
+        chosen: dict[int, tuple[dict[str, Any], Decimal]] = {}
+        for n, line, quantity in requested:
+            _, earlier = chosen.get(line["id"], (line, ZERO))
+            open_quantity = money(line["line_quantity"]) - money(line["invoice_credit_quantity"]) - earlier
+            if quantity <= 0 or quantity > open_quantity:
+                raise BadRequest(
+                    f"The field 'lines[{n}].quantity' ({quantity}) must be between 0 and {open_quantity} (ordered "
+                    "and not invoiced)."
+                )
+            chosen[line["id"]] = (line, earlier + quantity)
+        return list(chosen.values())
+
+    def _mark_invoiced_despatch_lines(self, order: dict[str, Any]) -> None:
+        """A despatch line is invoiced once its order line's invoiced quantity covers it, the line's earliest
+        despatches first (an invoice before despatch covers despatches still to come)."""
+        uncovered = {line["id"]: money(line["invoice_credit_quantity"]) for line in order["lines"]}
+        views = self.store.find("sop_order_despatch_line_views", sop_order_id=order["id"])
+        for view in sorted(views, key=lambda view: view["sop_despatch_line_id"]):
+            uncovered[view["sop_order_line_id"]] -= money(view["sop_despatch_line_quantity"])
+            is_invoiced = uncovered[view["sop_order_line_id"]] >= 0
+            if view["sop_despatch_line_is_invoiced"] != is_invoiced:
+                view["sop_despatch_line_is_invoiced"] = is_invoiced
+                self.store.save("sop_order_despatch_line_views", view)
 
     def sales_account(self, line: dict[str, Any], customer: dict[str, Any]) -> dict[str, str]:
         """The sales nominal for an order line: the line's own, else the product's revenue code, else the
@@ -591,6 +714,39 @@ def progress(lines: list[dict[str, Any]], done_field: str) -> str:
     return "None" if done == 0 else ("Complete" if done == total else "Partial")
 
 
+def line_progress(done: Any, line_quantity: Any) -> str:
+    return "None" if money(done) == 0 else ("Complete" if money(done) == money(line_quantity) else "Partial")
+
+
+def refresh_progress(order: dict[str, Any]) -> None:
+    """Despatch and invoice statuses of the lines and the order. A line is complete once it is despatched and
+    invoiced in full (invoicing before despatch leaves it open), the order once every line is."""
+    for line in order["lines"]:
+        line["despatch_receipt_status"] = line_progress(line["despatch_receipt_quantity"], line["line_quantity"])
+        line["invoice_credit_status"] = line_progress(line["invoice_credit_quantity"], line["line_quantity"])
+        line["is_complete"] = line["despatch_receipt_status"] == line["invoice_credit_status"] == "Complete"
+    order["despatch_receipt_status"] = progress(order["lines"], "despatch_receipt_quantity")
+    order["invoice_credit_status"] = progress(order["lines"], "invoice_credit_quantity")
+    order["document_status"] = "Complete" if all(line["is_complete"] for line in order["lines"]) else "Live"
+
+
+def requested_lines(order: dict[str, Any], body: dict[str, Any]) -> list[tuple[int, dict[str, Any], Decimal]]:
+    """The body's `lines` [{sop_order_line_id, quantity}] as (position, order line, quantity); none when absent."""
+    items = body.get("lines") or []
+    if not isinstance(items, list):
+        raise BadRequest("The field 'lines' must be an array.")
+    by_id = {line["id"]: line for line in order["lines"]}
+    requested = []
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise BadRequest(f"The field 'lines[{n}]' must be an object.")
+        line = by_id.get(item.get("sop_order_line_id"))
+        if line is None:
+            raise BadRequest(f"The field 'lines[{n}].sop_order_line_id' is not a line of this order.")
+        requested.append((n, line, parse_quantity(item.get("quantity"), f"lines[{n}].quantity")))
+    return requested
+
+
 def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
@@ -601,7 +757,8 @@ def strip_internal(entity: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in entity.items() if key not in {"id", "date_time_created", "date_time_updated"}}
 
 
-# (method, path pattern) → operation; `{id}` is a sales order id, or a customer id under customers/.
+# (method, path pattern) → operation; `{id}` is a sales order id, or a customer id under customers/;
+# `{line_id}` a sales order line id.
 ROUTES: dict[tuple[str, str], Callable[[BackOfficeOperations, dict[str, Any], dict[str, str]], Any]] = {
     ("post", "tax_codes"): lambda ops, body, _: ops.create_tax_code(body),
     ("post", "units"): lambda ops, body, _: ops.create_unit(body),
@@ -618,6 +775,9 @@ ROUTES: dict[tuple[str, str], Callable[[BackOfficeOperations, dict[str, Any], di
     ),
     ("post", "sop_orders/{id}/despatch"): lambda ops, body, params: ops.despatch(int(params["id"]), body),
     ("post", "sop_orders/{id}/invoice"): lambda ops, body, params: ops.invoice(int(params["id"]), body),
+    ("post", "sop_orders/{id}/lines/{line_id}"): lambda ops, body, params: ops.amend_line(
+        int(params["id"]), int(params["line_id"]), body
+    ),
     ("post", "clock"): lambda ops, body, _: ops.set_clock(body),
     ("post", "sageid/token_lifetime"): lambda ops, body, _: ops.set_token_lifetime(body),
     ("get", "trial_balance"): lambda ops, _body, _params: ops.trial_balance(),

@@ -458,6 +458,8 @@ def order_line(request: Request, customer: dict[str, Any], line: dict[str, Any],
         "promised_delivery_date": line.get("promised_delivery_date", ""),
         "is_complete": False,
         "warehouse_holding_id": holding["id"],
+        # Sage keeps whatever a client puts in its spare fields; avc2sage keeps Amazon's PO line id here.
+        "spare_text_1": line.get("spare_text_1", ""),
     }
 
 

@@ -11,6 +11,8 @@ detected as (
     select * from {{ ref('int_exceptions_inbound_files') }}
     union all by name
     select * from {{ ref('int_exceptions_purchase_orders') }}
+    union all by name
+    select * from {{ ref('int_exceptions_documents') }}
 ),
 
 kinds as (

@@ -4,6 +4,10 @@
     `dbt build` after dlt creates the table reads the real rows. -#}
 {%- set order_lines = source('raw_sage200', 'sop_orders__lines') -%}
 {%- set is_loaded = relation_exists(order_lines) -%}
+{#- dlt adds a column with its first non-empty value: until some order line carries a spare text 1 (avc2sage's
+    PO line id), the loaded table has no such column. -#}
+{%- set has_po_line_ids = is_loaded and 'spare_text_1' in (adapter.get_columns_in_relation(order_lines)
+    | map(attribute='name') | list) -%}
 
 with
 
@@ -22,6 +26,7 @@ source as (
         cast(null as varchar) as line_type,
         cast(null as varchar) as code,
         cast(null as varchar) as description,
+        cast(null as varchar) as spare_text_1,
         cast(null as varchar) as nominal_reference,
         cast(null as varchar) as nominal_cost_centre,
         cast(null as varchar) as nominal_department,
@@ -77,6 +82,12 @@ renamed as (
         source.line_type,
         source.code as product_code,
         source.description as line_description,
+        -- avc2sage writes Amazon's PO line id into Sage's spare text 1 of every order line it creates.
+        {% if has_po_line_ids or not is_loaded -%}
+        nullif(source.spare_text_1, '') as amazon_po_line_id,
+        {%- else -%}
+        cast(null as varchar) as amazon_po_line_id,
+        {%- endif %}
         source.nominal_reference,
         source.nominal_cost_centre,
         source.nominal_department,

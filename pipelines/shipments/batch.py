@@ -1,0 +1,500 @@
+"""Ship notices for Sage's confirmed despatches: pack, label, check Amazon's rules, send the ones that pass.
+
+The work comes from dbt (`intermediate.int_shipment_lines_prepared`): the despatch lines of the Sage orders
+avc2sage acknowledged, whose despatch has no notice sent yet. A notice is built only from what Sage confirms
+was despatched, so nothing is announced that has not left the warehouse.
+
+For each despatch, oldest first: the shipped quantities are packed into cartons (and pallets) with SSCCs,
+the notice is checked against every Amazon rule (`pipelines.shipments.rules`), and then either
+
+- it passes: the carton labels (PDF, for the warehouse) and the notice (through the outbox) are written and
+  the notice is recorded as sent, never to be sent again; or
+- it fails: the rules it broke are recorded (once per change of outcome) and become an exception; the next
+  run checks it again, since the fix is usually made in Sage or on the despatch note.
+
+One despatch failing never holds up another. SSCCs come from a persisted serial and are kept per despatch
+(`audit.shipment_containers`), so a despatch checked again prints the same labels and no SSCC serves two.
+A notice written just before a crash is found again in the outbox registry (registered under
+``despatch:<Sage id>``) and recorded, never written twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.amazon.documents import ProductIdentifier
+from pipelines.edi.outbox import Outbox, ensure_outbound_schema, write_file_atomically
+from pipelines.orders.batch import read_line_identifiers
+from pipelines.settings import BusinessConfig, Locations
+from pipelines.shipments.despatch_notes import DespatchNotes, read_despatch_notes
+from pipelines.shipments.documents import DOCUMENT_TYPES, write_shipment_notice
+from pipelines.shipments.labels import render_carton_labels
+from pipelines.shipments.model import Carton, Pallet, ShipmentLine, ShipmentNotice
+from pipelines.shipments.packing import pack
+from pipelines.shipments.rules import (
+    SHIPMENT_ID_UNIQUE_DAYS,
+    AsnContext,
+    CarrierRequirement,
+    PurchaseOrderDestination,
+    RuleFailure,
+    asn_due_at,
+    validate,
+)
+from pipelines.shipments.sscc import build_sscc, serial_capacity
+from pipelines.warehouse.audit import ensure_audit_schema
+
+log = logging.getLogger(__name__)
+
+API = "API"
+SENT = "sent"
+FAILED_VALIDATION = "failed_validation"
+# Not one of Amazon's rules: a despatched Sage line that maps to no line of the PO cannot be announced.
+ITEM_ON_PURCHASE_ORDER = "item_on_purchase_order"
+# A renderer refusing the notice (its map, definition or Amazon's schema): the notice is not sent either.
+DOCUMENT_RENDERS = "document_renders"
+# Carton labels are for the warehouse, not for Amazon: beside the outbox, never inside it (the transfer agent
+# sends whatever it finds there).
+LABELS_FOLDER = "labels"
+
+WORK_QUERY = """
+select *
+from intermediate.int_shipment_lines_prepared
+where not has_notice_sent
+order by despatch_id, line_number nulls last, despatch_line_id
+"""
+LOCATIONS_QUERY = """
+select ship_to_qualifier, ship_to_id, postal_name, address_1, address_2, city, postcode, country
+from seeds.amazon_locations
+"""
+CARRIER_REQUIREMENTS_QUERY = """
+select marketplace, freight_terms, requires_carrier, requires_scac, requires_tracking_number,
+    requires_bill_of_lading, requires_amazon_reference_number
+from seeds.asn_carrier_requirements
+"""
+PERISHABLES_QUERY = "select product_code from seeds.perishable_products"
+SENT_NOTICES_QUERY = """
+select notice_id, shipment_id, bill_of_lading, checked_at
+from audit.shipment_notices
+where status = 'sent' and checked_at >= ?
+"""
+SENT_CONTAINERS_QUERY = """
+select containers.sscc, notices.shipment_id
+from audit.shipment_notice_containers as containers
+inner join audit.shipment_notices as notices on containers.notice_id = notices.notice_id
+where notices.status = 'sent' and notices.checked_at >= ?
+"""
+LAST_CHECK_QUERY = """
+select notices.status, list(failures.rule order by failures.rule) filter (where failures.rule is not null)
+from audit.shipment_notices as notices
+left join audit.shipment_notice_failures as failures on notices.notice_id = failures.notice_id
+where notices.notice_id = (
+    select notice_id from audit.shipment_notices where despatch_id = ? order by sequence_number desc limit 1
+)
+group by notices.status
+"""
+
+
+@dataclass
+class DespatchWork:
+    """One Sage despatch to announce, with its despatch lines as dbt prepared them."""
+
+    rows: list[dict[str, Any]]
+
+    def __getattr__(self, name: str) -> Any:
+        # Header columns are the same on every line of the despatch.
+        try:
+            return self.rows[0][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass
+class ShipmentBatchSummary:
+    sent: int = 0
+    failed: Counter[str] = field(default_factory=Counter)  # despatches stopped, by rule
+    labels: list[Path] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """What a person reads at the end of a run."""
+        lines = [f"ship notices sent: {self.sent}"]
+        lines += [f"ship notices stopped by {rule}: {count}" for rule, count in sorted(self.failed.items())]
+        return lines
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_shipment_batch(
+    locations: Locations,
+    config: BusinessConfig,
+    *,
+    clock: Callable[[], datetime] = _utc_now,
+    run_id: str | None = None,
+) -> ShipmentBatchSummary:
+    """Check and send a ship notice for every despatch dbt lists (after a dbt build)."""
+    summary = ShipmentBatchSummary()
+    with duckdb.connect(str(locations.warehouse)) as con:
+        ensure_audit_schema(con)
+        ensure_outbound_schema(con)
+        work = read_despatches(con)
+        if not work:
+            return summary
+        outbox = Outbox(locations.outbox, locations.warehouse, clock=clock)
+        records = _Records(con, run_id, clock)
+        context = records.context(clock())
+        identifiers = read_line_identifiers(con, sorted({_version(row) for item in work for row in item.rows}))
+        ship_to_addresses = _ship_to_addresses(con)
+        labels = Path(locations.outbox).parent / LABELS_FOLDER
+        for despatch in work:
+            try:
+                _handle(despatch, identifiers, ship_to_addresses, context, outbox, records, labels, config, summary)
+            except Exception:  # one despatch failing never stops the others; the next run tries it again
+                log.exception("ship notice for despatch %s failed", despatch.despatch_number)
+                summary.failed["error"] += 1
+    return summary
+
+
+def _handle(
+    despatch: DespatchWork,
+    identifiers: dict[tuple[str, int], tuple[ProductIdentifier, ...]],
+    ship_to_addresses: dict[tuple[str, str], tuple[str, ...]],
+    context: AsnContext,
+    outbox: Outbox,
+    records: _Records,
+    labels: Path,
+    config: BusinessConfig,
+    summary: ShipmentBatchSummary,
+) -> None:
+    now = records.clock()
+    notes = read_despatch_notes(despatch.despatch_notes)
+    lines = _shipment_lines(despatch, identifiers, notes)
+    ssccs = _SsccAssigner(records, outbox, despatch.despatch_id, config)
+    pallets, loose = pack(
+        lines,
+        carton_eaches=config.shipping.carton_eaches,
+        cartons_per_pallet=config.shipping.cartons_per_pallet or None,
+        next_sscc=ssccs.next,
+        scanned_ssccs=notes.ssccs,
+    )
+    notice = _notice(despatch, lines, pallets, loose, notes, config, now)
+    failures = validate(notice, _context_for(despatch, context, notes)) + _unmapped_lines(despatch)
+    due = _due(notice, config)
+    if failures:
+        records.failed(despatch, notice, due, failures)
+        for rule in sorted({failure.rule for failure in failures}):
+            summary.failed[rule] += 1
+        return
+    related = f"despatch:{despatch.despatch_id}"
+    written = records.written(related)
+    label_file = labels / _label_name(notice, despatch)
+    if written is None:
+        ship_from = (config.company.name, despatch.warehouse_name or "")
+        ship_to = ship_to_addresses.get((notice.ship_to_qualifier or "", notice.ship_to_id or ""), ())
+        pdf = render_carton_labels(
+            notice,
+            company_prefix_length=len(config.company.gs1_company_prefix),
+            ship_from_address=[part for part in ship_from if part],
+            ship_to_address=ship_to,
+        )
+        label_file.parent.mkdir(parents=True, exist_ok=True)
+        write_file_atomically(label_file, pdf)
+        try:
+            document = write_shipment_notice(
+                notice, outbox, our_id=_our_id(despatch), partner_id=despatch.partner_id, related_inbound=related
+            )
+        except ValueError as error:  # the renderer refused it: a defect to fix, recorded like a broken rule
+            records.failed(despatch, notice, due, [RuleFailure(DOCUMENT_RENDERS, str(error))])
+            summary.failed[DOCUMENT_RENDERS] += 1
+            return
+        written = (document.document_id, document.file_name)
+    records.sent(despatch, notice, due, written, label_file)
+    summary.sent += 1
+    summary.labels.append(label_file)
+    context.shipment_ids_sent[notice.shipment_id] = now
+    if notice.bill_of_lading:
+        context.bills_of_lading_used[notice.bill_of_lading] = notice.shipment_id
+    for container in (*notice.pallets, *notice.cartons):
+        context.ssccs_used[container.sscc] = notice.shipment_id
+
+
+def _notice(
+    despatch: DespatchWork,
+    lines: tuple[ShipmentLine, ...],
+    pallets: tuple[Pallet, ...],
+    loose: tuple[Carton, ...],
+    notes: DespatchNotes,
+    config: BusinessConfig,
+    now: datetime,
+) -> ShipmentNotice:
+    vendor = config.vendor(despatch.vendor_code)
+    return ShipmentNotice(
+        # Sage's despatch note number: unique in Sage while its number series is not reset, and what the
+        # warehouse and Amazon's receiving team can both find.
+        shipment_id=despatch.despatch_number,
+        vendor_code=despatch.vendor_code,
+        marketplace=vendor.marketplace,
+        standard=despatch.edi_standard,
+        despatch_number=despatch.despatch_number,
+        sales_order_number=despatch.sales_order_number,
+        ship_from_id=_our_id(despatch) if despatch.edi_standard != API else despatch.vendor_code,
+        ship_from_name=config.company.name,
+        ship_to_qualifier=despatch.ship_to_qualifier,
+        ship_to_id=despatch.ship_to_id,
+        shipped_at=despatch.despatched_at.astimezone(UTC),
+        estimated_delivery_at=notes.estimated_delivery,
+        freight_terms=vendor.freight_terms,
+        carrier_name=despatch.courier_name or None,
+        carrier_scac=notes.carrier_scac,
+        tracking_number=despatch.consignment_number or None,
+        bill_of_lading=notes.bill_of_lading,
+        amazon_reference_number=notes.amazon_reference_number,
+        lines=lines,
+        pallets=pallets,
+        loose_cartons=loose,
+        prepared_at=now,
+    )
+
+
+def _shipment_lines(
+    despatch: DespatchWork,
+    identifiers: dict[tuple[str, int], tuple[ProductIdentifier, ...]],
+    notes: DespatchNotes,
+) -> tuple[ShipmentLine, ...]:
+    """The despatch's lines per PO line: an accepted and a backordered Sage line of one PO line ship as one."""
+    shipped: dict[int, Decimal] = {}
+    first: dict[int, dict[str, Any]] = {}
+    for row in despatch.rows:
+        if row["line_id"] is None:
+            continue
+        shipped[row["line_number"]] = shipped.get(row["line_number"], Decimal(0)) + row["despatched_eaches"]
+        first.setdefault(row["line_number"], row)
+    lines = []
+    for line_number, row in first.items():
+        lot = notes.lots.get(row["product_code"])
+        lines.append(
+            ShipmentLine(
+                po_number=row["po_number"],
+                line_id=row["line_id"],
+                identifiers=identifiers.get((_version(row), line_number), ()),
+                vendor_product_code=row["product_code"],
+                unit_of_measure=row["unit_of_measure"],
+                unit_size=row["eaches_per_unit"],
+                shipped_eaches=shipped[line_number],
+                acknowledged_eaches=row["acknowledged_eaches"],
+                unit_cost=row["unit_cost"],
+                lot_number=lot[0] if lot else None,
+                expiry_date=lot[1] if lot else None,
+            )
+        )
+    return tuple(lines)
+
+
+def _unmapped_lines(despatch: DespatchWork) -> list[RuleFailure]:
+    return [
+        RuleFailure(
+            ITEM_ON_PURCHASE_ORDER,
+            f"{row['product_code']} was despatched on Sage order {row['sales_order_number']} but is on no line of"
+            f" PO {row['po_number']}: Amazon receives only what it ordered. Take it off the despatch in Sage (or"
+            " send it on its own PO).",
+        )
+        for row in despatch.rows
+        if row["line_id"] is None
+    ]
+
+
+def _context_for(despatch: DespatchWork, context: AsnContext, notes: DespatchNotes) -> AsnContext:
+    """The batch's context with what only this despatch knows: its note's problems, its POs' destinations."""
+    destinations = {
+        row["po_number"]: PurchaseOrderDestination(row["vendor_code"], row["ship_to_qualifier"], row["ship_to_id"])
+        for row in despatch.rows
+    }
+    return dataclasses.replace(context, note_problems=notes.problems, po_destinations=destinations)
+
+
+def _due(notice: ShipmentNotice, config: BusinessConfig) -> datetime:
+    """When the notice must be with Amazon. Sage records the day a despatch left, not the hour: a despatch
+    stamped at midnight left at an unknown time that day, so its notice is due by the end of that day (or 6
+    hours before the appointment, if sooner) rather than at 00:30, which would call every notice late."""
+    shipped = notice.shipped_at.astimezone(UTC)
+    if shipped.time() != time(0):
+        return asn_due_at(notice.shipped_at, notice.estimated_delivery_at)
+    end_of_day = datetime.combine(shipped.date() + timedelta(days=1), time(0), tzinfo=config.company.tzinfo)
+    return min(end_of_day, asn_due_at(end_of_day, notice.estimated_delivery_at)).astimezone(UTC)
+
+
+def _our_id(despatch: DespatchWork) -> str:
+    """The id Amazon addressed the PO to: the notice answers from it (the vendor code when the PO had none)."""
+    return despatch.our_party_id or despatch.vendor_code
+
+
+def _label_name(notice: ShipmentNotice, despatch: DespatchWork) -> str:
+    return f"labels-{notice.vendor_code}-{notice.po_numbers[0]}-{despatch.despatch_number}-{despatch.despatch_id}.pdf"
+
+
+class _SsccAssigner:
+    """Hands the packing its SSCCs: the despatch's own from an earlier check, else new ones from the serial."""
+
+    def __init__(self, records: _Records, outbox: Outbox, despatch_id: int, config: BusinessConfig) -> None:
+        self.records = records
+        self.outbox = outbox
+        self.despatch_id = despatch_id
+        self.prefix = config.company.gs1_company_prefix
+        self.extension = config.shipping.sscc_extension_digit
+        self.kept = records.assigned_ssccs(despatch_id)
+        self.calls = 0
+
+    def next(self) -> str:
+        self.calls += 1
+        if self.calls in self.kept:
+            return self.kept[self.calls]
+        serial = self.outbox.control_numbers.next(f"sscc:{self.prefix}", maximum=serial_capacity(self.prefix))
+        sscc = build_sscc(self.extension, self.prefix, serial)
+        self.records.assign_sscc(self.despatch_id, self.calls, sscc)
+        return sscc
+
+
+def _version(row: dict[str, Any]) -> str:
+    return f"{row['po_number']}:{row['content_sha256']}"
+
+
+# --- the warehouse -------------------------------------------------------------------------------------
+
+
+def read_despatches(con: duckdb.DuckDBPyConnection) -> list[DespatchWork]:
+    """The despatches dbt says still need their notice, oldest first, each with its lines."""
+    cursor = con.execute(WORK_QUERY)
+    names = [column[0] for column in cursor.description]
+    despatches: dict[int, DespatchWork] = {}
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        despatches.setdefault(row["despatch_id"], DespatchWork([])).rows.append(row)
+    return list(despatches.values())
+
+
+def _ship_to_addresses(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, ...]]:
+    return {
+        (qualifier, ship_to_id): tuple(part for part in address if part)
+        for qualifier, ship_to_id, *address in con.execute(LOCATIONS_QUERY).fetchall()
+    }
+
+
+class _Records:
+    """The batch's own audit rows: checks, failures, notices sent, SSCCs assigned."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str | None, clock: Callable[[], datetime]) -> None:
+        self.con = con
+        self.run_id = run_id
+        self.clock = clock
+
+    def context(self, now: datetime) -> AsnContext:
+        since = now - timedelta(days=SHIPMENT_ID_UNIQUE_DAYS)
+        sent = self.con.execute(SENT_NOTICES_QUERY, [since]).fetchall()
+        requirements = [CarrierRequirement(*row) for row in self.con.execute(CARRIER_REQUIREMENTS_QUERY).fetchall()]
+        return AsnContext(
+            now=now,
+            shipment_ids_sent={shipment_id: checked_at for _, shipment_id, _, checked_at in sent},
+            ssccs_used=dict(self.con.execute(SENT_CONTAINERS_QUERY, [since]).fetchall()),
+            bills_of_lading_used={bol: shipment_id for _, shipment_id, bol, _ in sent if bol},
+            carrier_requirements=requirements,
+            perishable_products=frozenset(code for (code,) in self.con.execute(PERISHABLES_QUERY).fetchall()),
+        )
+
+    def assigned_ssccs(self, despatch_id: int) -> dict[int, str]:
+        return dict(
+            self.con.execute(
+                "select assignment_number, sscc from audit.shipment_containers where despatch_id = ?", [despatch_id]
+            ).fetchall()
+        )
+
+    def assign_sscc(self, despatch_id: int, assignment_number: int, sscc: str) -> None:
+        self.con.execute(
+            "insert into audit.shipment_containers (despatch_id, assignment_number, sscc, assigned_at)"
+            " values (?, ?, ?, ?)",
+            [despatch_id, assignment_number, sscc, self.clock()],
+        )
+
+    def written(self, related: str) -> tuple[str, str] | None:
+        """The document id and file of a notice already in the outbox for this despatch."""
+        return self.con.execute(
+            "select document_id, file_name from audit.outbound_documents"
+            " where related_inbound = ? and document_type in (?, ?, ?) order by written_at desc limit 1",
+            [related, *DOCUMENT_TYPES.values()],
+        ).fetchone()
+
+    def failed(
+        self, despatch: DespatchWork, notice: ShipmentNotice, due: datetime, failures: Sequence[RuleFailure]
+    ) -> None:
+        """Record the check unless the despatch's last check failed the same rules (nothing new to say)."""
+        last = self.con.execute(LAST_CHECK_QUERY, [despatch.despatch_id]).fetchone()
+        rules = sorted({failure.rule for failure in failures})
+        if last is not None and last[0] == FAILED_VALIDATION and sorted(set(last[1] or ())) == rules:
+            return
+        self.con.execute("begin transaction")
+        try:
+            notice_id = self._notice(despatch, notice, due, FAILED_VALIDATION, None, None)
+            self.con.executemany(
+                "insert or ignore into audit.shipment_notice_failures (notice_id, rule, message) values (?, ?, ?)",
+                [(notice_id, failure.rule, failure.message) for failure in failures],
+            )
+            self.con.execute("commit")
+        except Exception:
+            self.con.execute("rollback")
+            raise
+
+    def sent(
+        self,
+        despatch: DespatchWork,
+        notice: ShipmentNotice,
+        due: datetime,
+        document: tuple[str, str],
+        label_file: Path,
+    ) -> None:
+        self.con.execute("begin transaction")
+        try:
+            notice_id = self._notice(despatch, notice, due, SENT, document, label_file)
+            containers = [(notice_id, "pallet", n, pallet.sscc) for n, pallet in enumerate(notice.pallets, 1)]
+            containers += [(notice_id, "carton", n, carton.sscc) for n, carton in enumerate(notice.cartons, 1)]
+            self.con.executemany(
+                "insert into audit.shipment_notice_containers (notice_id, level, position, sscc) values (?, ?, ?, ?)",
+                containers,
+            )
+            self.con.execute("commit")
+        except Exception:
+            self.con.execute("rollback")
+            raise
+
+    def _notice(
+        self,
+        despatch: DespatchWork,
+        notice: ShipmentNotice,
+        due: datetime,
+        status: str,
+        document: tuple[str, str] | None,
+        label_file: Path | None,
+    ) -> str:
+        notice_id = str(uuid.uuid4())
+        document_id, file_name = document if document else (None, None)
+        self.con.execute(
+            "insert into audit.shipment_notices (notice_id, despatch_id, despatch_number, shipment_id, po_number,"
+            " sales_order_number, vendor_code, standard, status, cartons, pallets, bill_of_lading, shipped_at,"
+            " asn_due_at, document_id, file_name, label_file, checked_at, run_id)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [notice_id, despatch.despatch_id, despatch.despatch_number, notice.shipment_id, despatch.po_number,
+             despatch.sales_order_number, despatch.vendor_code, notice.standard, status, len(notice.cartons),
+             len(notice.pallets), notice.bill_of_lading, notice.shipped_at, due, document_id, file_name,
+             str(label_file) if label_file else None, self.clock(), self.run_id],
+        )  # fmt: skip
+        return notice_id
