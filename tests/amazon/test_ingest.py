@@ -227,7 +227,7 @@ def test_every_sample_is_registered_with_the_outcome_a_careful_reader_expects(sa
         DF_810,
     )
     assert (sender, control) == ("ATFDS", "000000088")
-    assert error == "unsupported document type 810 in a GS08 004010 group: we have no map for it"
+    assert error == "unsupported document type 810 in a GS08 004010 group: we have no translation for it"
     # The source's own trailer mistakes (PROVENANCE.md): SE01 counts 12 of 13 segments, GE02 is not GS06.
     assert envelope_errors == (
         "segment 15 (SE): SE01 says 12 segments, the set has 13; "

@@ -6,15 +6,20 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.defs.resources import default_resources
+from orchestration.defs.resources import SageResource, default_resources
 from pipelines.settings import EXAMPLE_CONFIG, Locations
 from pipelines.warehouse.snapshot import snapshot_path
+
+if TYPE_CHECKING:
+    from conftest import SandboxCompany
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +38,13 @@ def test_definitions_list_the_assets_jobs_and_schedules(definitions: dg.Definiti
     assert definitions.resolve_job_def("sage_sync").name == "sage_sync"
     assert "orders/sales_orders_and_acknowledgements" in keys
     assert {"marts/purchase_orders", "marts/purchase_order_lines"} <= keys
-    assert [sensor.name for sensor in definitions.sensors] == ["amazon_inbox_sensor"]
+    assert {"shipments/ship_notices", "invoices/amazon_invoices"} <= keys
+    assert definitions.resolve_job_def("despatch_to_invoice").name == "despatch_to_invoice"
+    assert [sensor.name for sensor in definitions.sensors] == [
+        "amazon_inbox_sensor",
+        "sage_despatch_sensor",
+        "sage_invoice_sensor",
+    ]
     assert [schedule.cron_schedule for schedule in definitions.schedules] == ["*/15 * * * *"]
     assert set(definitions.resources) == {"warehouse", "sage", "dlt", "dbt"}
 
@@ -112,6 +123,30 @@ def test_the_inbox_sensor_starts_order_to_cash_once_per_arrival(definitions: dg.
     for path in (tmp_path / "inbox" / "HAFIN").iterdir():
         path.rename(tmp_path / "inbox" / "processed" / path.name)
     assert isinstance(evaluate(), dg.SkipReason)  # filed away: nothing waits
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [("sage_despatch_sensor", "despatch"), ("sage_invoice_sensor", "invoice")],
+)
+def test_the_sage_sensors_start_despatch_to_invoice_once_per_new_despatch_or_invoice(
+    definitions: dg.Definitions, sandbox: SandboxCompany, name: str, path: str
+) -> None:
+    sensor = definitions.resolve_sensor_def(name)
+    assert sensor.job_name == "despatch_to_invoice"
+
+    def run_key() -> str:
+        context = dg.build_sensor_context(resources={"sage": SageResource(base_url=sandbox.api)})
+        (request,) = sensor(context).run_requests
+        return request.run_key
+
+    # The seeded company's one order is despatched and invoiced once: Sage's newest of each is id 1.
+    assert run_key() == run_key() == f"{name}:1"
+    order = sandbox.new_order(sandbox.order_line(0, Decimal("2"), Decimal("60.00"), case=True))
+    sandbox.backoffice.post(f"sop_orders/{order['id']}/despatch", {"date": "2026-03-15"})
+    if path == "invoice":
+        sandbox.backoffice.post(f"sop_orders/{order['id']}/invoice", {"date": "2026-03-15"})
+    assert run_key() != f"{name}:1"  # a new despatch or invoice: a new run
 
 
 def test_dagster_validates_the_project_as_dagster_dev_loads_it() -> None:
