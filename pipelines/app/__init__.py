@@ -41,6 +41,7 @@ def sage_references(config: BusinessConfig) -> Iterator[dict[str, Any]]:
 def business_rules(config: BusinessConfig) -> Iterator[dict[str, Any]]:
     """The single values dbt applies, as text (exact decimals; the models cast them)."""
     rules = {
+        "company.timezone": config.company.timezone,
         "tolerances.price_tolerance_percent": config.tolerances.price_tolerance_percent,
         "tolerances.remittance_amount_tolerance": config.tolerances.remittance_amount_tolerance,
         "lead_times.backorder_days": config.lead_times.backorder_days,

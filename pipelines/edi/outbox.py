@@ -319,10 +319,10 @@ def _sanitise(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", part).strip("-") or "x"
 
 
-def write_file_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a fsynced temp file and a rename; never replace an existing file."""
-    # Control numbers make names unique, so an existing name means a bug upstream: stop rather than overwrite.
-    if path.exists():
+def write_file_atomically(path: Path, data: bytes, *, replace: bool = False) -> None:
+    """Write `data` to `path` through a fsynced temp file and a rename; an existing file is replaced only when
+    `replace` says so (never for a document: control numbers make names unique, so an existing one is a bug)."""
+    if path.exists() and not replace:
         raise FileExistsError(f"{path} already exists: refusing to overwrite an outbound document")
     # A dot-prefixed .tmp name in the same folder: transfer agents skip it, and the rename stays on one disk.
     descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

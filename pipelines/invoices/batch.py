@@ -28,6 +28,19 @@ import duckdb
 
 from pipelines.amazon.documents import ProductIdentifier
 from pipelines.edi.outbox import Outbox, ensure_outbound_schema
+from pipelines.edi.work import (
+    API,
+    DOCUMENT_RENDERS,
+    FAILED_VALIDATION,
+    ITEM_ON_PURCHASE_ORDER,
+    NOT_CHECKED,
+    SENT,
+    DocumentWork,
+    po_version,
+    read_work,
+    says_nothing_new,
+    written_document,
+)
 from pipelines.invoices.documents import DOCUMENT_TYPES, write_invoice
 from pipelines.invoices.model import INVOICE, AmazonInvoice, InvoiceLine
 from pipelines.invoices.rules import InvoiceContext, RuleFailure, validate
@@ -37,24 +50,24 @@ from pipelines.warehouse.audit import ensure_audit_schema
 
 log = logging.getLogger(__name__)
 
-API = "API"
-SENT = "sent"
-FAILED_VALIDATION = "failed_validation"
-# Not one of Amazon's rules: an invoiced Sage line that maps to no line of the PO cannot be invoiced to Amazon.
-ITEM_ON_PURCHASE_ORDER = "item_on_purchase_order"
-DOCUMENT_RENDERS = "document_renders"
+# Not one of Amazon's rules: Amazon matches an invoice to one PO, so a Sage invoice of several orders cannot go.
+ONE_PURCHASE_ORDER = "one_purchase_order"
 
 WORK_QUERY = """
 select *
 from intermediate.int_invoice_lines_prepared
+-- The table is as of the last dbt build; the audit trail is as of now.
 where not has_invoice_sent
+    and sage_invoice_id not in (select sage_invoice_id from audit.invoice_submissions where status = 'sent')
 order by sage_invoice_id, line_number nulls last, sales_order_line_id
 """
 SENT_NUMBERS_QUERY = """
 select invoice_number, min(checked_at) from audit.invoice_submissions where status = 'sent' group by invoice_number
 """
 LAST_CHECK_QUERY = """
-select submissions.status, list(failures.rule order by failures.rule) filter (where failures.rule is not null)
+select submissions.status,
+    list([failures.rule, failures.message] order by failures.rule, failures.message)
+        filter (where failures.rule is not null)
 from audit.invoice_submissions as submissions
 left join audit.invoice_submission_failures as failures on submissions.submission_id = failures.submission_id
 where submissions.submission_id = (
@@ -63,20 +76,6 @@ where submissions.submission_id = (
 )
 group by submissions.status
 """
-
-
-@dataclass
-class InvoiceWork:
-    """One Sage invoice to send, with its lines as dbt prepared them."""
-
-    rows: list[dict[str, Any]]
-
-    def __getattr__(self, name: str) -> Any:
-        # Header columns are the same on every line of the invoice.
-        try:
-            return self.rows[0][name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 @dataclass
@@ -113,18 +112,19 @@ def run_invoice_batch(
         outbox = Outbox(locations.outbox, locations.warehouse, clock=clock)
         records = _Records(con, run_id, clock)
         context = _context(work, records, clock(), config)
-        identifiers = read_line_identifiers(con, sorted({_version(row) for item in work for row in item.rows}))
+        identifiers = read_line_identifiers(con, sorted({po_version(row) for item in work for row in item.rows}))
         for invoice in work:
             try:
                 _handle(invoice, identifiers, context, outbox, records, config, summary)
-            except Exception:  # one invoice failing never stops the others; the next run tries it again
+            except Exception as error:  # one invoice failing never stops the others; the next run tries again
                 log.exception("invoice %s failed", invoice.invoice_number)
-                summary.failed["error"] += 1
+                records.failed(invoice, [RuleFailure(NOT_CHECKED, f"{type(error).__name__}: {error}")])
+                summary.failed[NOT_CHECKED] += 1
     return summary
 
 
 def _handle(
-    work: InvoiceWork,
+    work: DocumentWork,
     identifiers: dict[tuple[str, int], tuple[ProductIdentifier, ...]],
     context: InvoiceContext,
     outbox: Outbox,
@@ -133,25 +133,26 @@ def _handle(
     summary: InvoiceBatchSummary,
 ) -> None:
     invoice = _invoice(work, identifiers, config, records.clock())
-    failures = validate(invoice, context) + _unmapped_lines(work)
-    if failures:
-        records.failed(work, invoice, failures)
-        for rule in sorted({failure.rule for failure in failures}):
-            summary.failed[rule] += 1
-        return
     related = f"sage_invoice:{work.sage_invoice_id}"
+    # An invoice already in the outbox (a run that died before recording it) is recorded, never checked again.
     written = records.written(related)
     if written is None:
+        failures = validate(invoice, context) + _unmapped_lines(work) + _purchase_orders(work)
+        if failures:
+            records.failed(work, failures)
+            for rule in sorted({failure.rule for failure in failures}):
+                summary.failed[rule] += 1
+            return
         try:
             document = write_invoice(
                 invoice, outbox, our_id=invoice.remit_to_id, partner_id=work.partner_id, related_inbound=related
             )
         except ValueError as error:  # the renderer refused it: a defect to fix, recorded like a broken rule
-            records.failed(work, invoice, [RuleFailure(DOCUMENT_RENDERS, str(error))])
+            records.failed(work, [RuleFailure(DOCUMENT_RENDERS, str(error))])
             summary.failed[DOCUMENT_RENDERS] += 1
             return
         written = (document.document_id, document.file_name)
-    records.sent(work, invoice, written)
+    records.sent(work, written)
     summary.sent += 1
     context.invoice_numbers_sent[invoice.invoice_number] = records.clock()
     for line in invoice.lines:
@@ -160,7 +161,7 @@ def _handle(
 
 
 def _invoice(
-    work: InvoiceWork,
+    work: DocumentWork,
     identifiers: dict[tuple[str, int], tuple[ProductIdentifier, ...]],
     config: BusinessConfig,
     now: datetime,
@@ -195,15 +196,15 @@ def _invoice(
 
 
 def _invoice_lines(
-    work: InvoiceWork, identifiers: dict[tuple[str, int], tuple[ProductIdentifier, ...]]
+    work: DocumentWork, identifiers: dict[tuple[str, int], tuple[ProductIdentifier, ...]]
 ) -> tuple[InvoiceLine, ...]:
     """One line per PO line: an accepted and a backordered Sage line of one PO line are invoiced as one."""
-    grouped: dict[int, list[dict[str, Any]]] = {}
+    grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in work.rows:
-        if row["line_id"] is not None:
-            grouped.setdefault(row["line_number"], []).append(row)
+        if row["line_number"] is not None:
+            grouped.setdefault((row["po_number"], row["line_number"]), []).append(row)
     lines = []
-    for sequence, (line_number, rows) in enumerate(grouped.items(), start=1):
+    for sequence, ((_, line_number), rows) in enumerate(grouped.items(), start=1):
         first = rows[0]
         # A Sage line priced unlike the acknowledgement is the one the cost rule must see.
         unit_cost = next(
@@ -215,7 +216,7 @@ def _invoice_lines(
                 line_number=sequence,
                 po_number=first["po_number"],
                 line_id=first["line_id"],
-                identifiers=identifiers.get((_version(first), line_number), ()),
+                identifiers=identifiers.get((po_version(first), line_number), ()),
                 vendor_product_code=first["product_code"],
                 unit_of_measure=first["unit_of_measure"],
                 unit_size=first["eaches_per_unit"],
@@ -229,7 +230,7 @@ def _invoice_lines(
     return tuple(lines)
 
 
-def _unmapped_lines(work: InvoiceWork) -> list[RuleFailure]:
+def _unmapped_lines(work: DocumentWork) -> list[RuleFailure]:
     return [
         RuleFailure(
             ITEM_ON_PURCHASE_ORDER,
@@ -238,17 +239,30 @@ def _unmapped_lines(work: InvoiceWork) -> list[RuleFailure]:
             " own PO.",
         )
         for row in work.rows
-        if row["line_id"] is None
+        if row["line_number"] is None
     ]
 
 
-def _context(work: Sequence[InvoiceWork], records: _Records, now: datetime, config: BusinessConfig) -> InvoiceContext:
+def _purchase_orders(work: DocumentWork) -> list[RuleFailure]:
+    orders = sorted({row["po_number"] for row in work.rows})
+    if len(orders) == 1:
+        return []
+    return [
+        RuleFailure(
+            ONE_PURCHASE_ORDER,
+            f"Sage invoice {work.invoice_number} bills {len(orders)} POs ({', '.join(orders)}) and Amazon matches an"
+            " invoice to one PO: credit it in Sage and invoice each order on its own.",
+        )
+    ]
+
+
+def _context(work: Sequence[DocumentWork], records: _Records, now: datetime, config: BusinessConfig) -> InvoiceContext:
     acknowledged: dict[tuple[str, str], Decimal] = {}
     shipped: dict[tuple[str, str], Decimal] = {}
     invoiced_before: dict[tuple[str, str], Decimal] = {}
     for invoice in work:
         for row in invoice.rows:
-            if row["line_id"] is None:
+            if row["line_number"] is None:
                 continue
             key = (row["po_number"], row["line_id"])
             acknowledged[key] = row["acknowledged_unit_cost"]
@@ -264,22 +278,12 @@ def _context(work: Sequence[InvoiceWork], records: _Records, now: datetime, conf
     )
 
 
-def _version(row: dict[str, Any]) -> str:
-    return f"{row['po_number']}:{row['content_sha256']}"
-
-
 # --- the warehouse -------------------------------------------------------------------------------------
 
 
-def read_invoices(con: duckdb.DuckDBPyConnection) -> list[InvoiceWork]:
+def read_invoices(con: duckdb.DuckDBPyConnection) -> list[DocumentWork]:
     """The Sage invoices dbt says still need sending, oldest first, each with its lines."""
-    cursor = con.execute(WORK_QUERY)
-    names = [column[0] for column in cursor.description]
-    invoices: dict[int, InvoiceWork] = {}
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
-        invoices.setdefault(row["sage_invoice_id"], InvoiceWork([])).rows.append(row)
-    return list(invoices.values())
+    return read_work(con, WORK_QUERY, "sage_invoice_id")
 
 
 class _Records:
@@ -294,46 +298,37 @@ class _Records:
         return dict(self.con.execute(SENT_NUMBERS_QUERY).fetchall())
 
     def written(self, related: str) -> tuple[str, str] | None:
-        """The document id and file of an invoice already in the outbox for this Sage invoice."""
-        return self.con.execute(
-            "select document_id, file_name from audit.outbound_documents"
-            " where related_inbound = ? and document_type in (?, ?, ?) order by written_at desc limit 1",
-            [related, *DOCUMENT_TYPES.values()],
-        ).fetchone()
+        return written_document(self.con, related, list(DOCUMENT_TYPES.values()))
 
-    def failed(self, work: InvoiceWork, invoice: AmazonInvoice, failures: Sequence[RuleFailure]) -> None:
-        """Record the check unless the invoice's last check failed the same rules (nothing new to say)."""
-        last = self.con.execute(LAST_CHECK_QUERY, [work.sage_invoice_id]).fetchone()
-        rules = sorted({failure.rule for failure in failures})
-        if last is not None and last[0] == FAILED_VALIDATION and sorted(set(last[1] or ())) == rules:
+    def failed(self, work: DocumentWork, failures: Sequence[RuleFailure]) -> None:
+        """Record the check unless the invoice's last check failed in just the same way (nothing new to say)."""
+        if says_nothing_new(self.con.execute(LAST_CHECK_QUERY, [work.sage_invoice_id]).fetchone(), failures):
             return
         self.con.execute("begin transaction")
         try:
-            submission_id = self._submission(work, invoice, FAILED_VALIDATION, None)
+            submission_id = self._submission(work, FAILED_VALIDATION, None)
             self.con.executemany(
-                "insert or ignore into audit.invoice_submission_failures (submission_id, rule, message)"
-                " values (?, ?, ?)",
-                [(submission_id, failure.rule, failure.message) for failure in failures],
+                "insert into audit.invoice_submission_failures (submission_id, rule, message) values (?, ?, ?)",
+                sorted({(submission_id, failure.rule, failure.message) for failure in failures}),
             )
             self.con.execute("commit")
         except Exception:
             self.con.execute("rollback")
             raise
 
-    def sent(self, work: InvoiceWork, invoice: AmazonInvoice, document: tuple[str, str]) -> None:
-        self._submission(work, invoice, SENT, document)
+    def sent(self, work: DocumentWork, document: tuple[str, str]) -> None:
+        self._submission(work, SENT, document)
 
-    def _submission(
-        self, work: InvoiceWork, invoice: AmazonInvoice, status: str, document: tuple[str, str] | None
-    ) -> str:
+    def _submission(self, work: DocumentWork, status: str, document: tuple[str, str] | None) -> str:
+        """One check of the invoice, as Sage states it."""
         submission_id = str(uuid.uuid4())
         document_id, file_name = document if document else (None, None)
         self.con.execute(
             "insert into audit.invoice_submissions (submission_id, sage_invoice_id, invoice_number, po_number,"
             " sales_order_number, vendor_code, standard, status, invoice_date, gross_amount, document_id, file_name,"
             " checked_at, run_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [submission_id, work.sage_invoice_id, invoice.invoice_number, invoice.po_number,
-             invoice.sales_order_number, invoice.vendor_code, invoice.standard, status, invoice.invoice_date,
-             invoice.gross_total, document_id, file_name, self.clock(), self.run_id],
+            [submission_id, work.sage_invoice_id, work.invoice_number, work.po_number, work.sales_order_number,
+             work.vendor_code, work.edi_standard, status, work.invoice_date, work.invoice_gross_value, document_id,
+             file_name, self.clock(), self.run_id],
         )  # fmt: skip
         return submission_id

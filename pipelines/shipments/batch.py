@@ -35,13 +35,26 @@ import duckdb
 
 from pipelines.amazon.documents import ProductIdentifier
 from pipelines.edi.outbox import Outbox, ensure_outbound_schema, write_file_atomically
+from pipelines.edi.work import (
+    API,
+    DOCUMENT_RENDERS,
+    FAILED_VALIDATION,
+    ITEM_ON_PURCHASE_ORDER,
+    NOT_CHECKED,
+    SENT,
+    DocumentWork,
+    po_version,
+    read_work,
+    says_nothing_new,
+    written_document,
+)
 from pipelines.orders.batch import read_line_identifiers
 from pipelines.settings import BusinessConfig, Locations
 from pipelines.shipments.despatch_notes import DespatchNotes, read_despatch_notes
 from pipelines.shipments.documents import DOCUMENT_TYPES, write_shipment_notice
 from pipelines.shipments.labels import render_carton_labels
 from pipelines.shipments.model import Carton, Pallet, ShipmentLine, ShipmentNotice
-from pipelines.shipments.packing import pack
+from pipelines.shipments.packing import PackingError, pack
 from pipelines.shipments.rules import (
     SHIPMENT_ID_UNIQUE_DAYS,
     AsnContext,
@@ -56,13 +69,7 @@ from pipelines.warehouse.audit import ensure_audit_schema
 
 log = logging.getLogger(__name__)
 
-API = "API"
-SENT = "sent"
-FAILED_VALIDATION = "failed_validation"
-# Not one of Amazon's rules: a despatched Sage line that maps to no line of the PO cannot be announced.
-ITEM_ON_PURCHASE_ORDER = "item_on_purchase_order"
-# A renderer refusing the notice (its map, definition or Amazon's schema): the notice is not sent either.
-DOCUMENT_RENDERS = "document_renders"
+DESPATCH_NOTE_READABLE = "despatch_note_readable"
 # Carton labels are for the warehouse, not for Amazon: beside the outbox, never inside it (the transfer agent
 # sends whatever it finds there).
 LABELS_FOLDER = "labels"
@@ -70,7 +77,9 @@ LABELS_FOLDER = "labels"
 WORK_QUERY = """
 select *
 from intermediate.int_shipment_lines_prepared
+-- The table is as of the last dbt build; the audit trail is as of now.
 where not has_notice_sent
+    and despatch_id not in (select despatch_id from audit.shipment_notices where status = 'sent')
 order by despatch_id, line_number nulls last, despatch_line_id
 """
 LOCATIONS_QUERY = """
@@ -95,7 +104,9 @@ inner join audit.shipment_notices as notices on containers.notice_id = notices.n
 where notices.status = 'sent' and notices.checked_at >= ?
 """
 LAST_CHECK_QUERY = """
-select notices.status, list(failures.rule order by failures.rule) filter (where failures.rule is not null)
+select notices.status,
+    list([failures.rule, failures.message] order by failures.rule, failures.message)
+        filter (where failures.rule is not null)
 from audit.shipment_notices as notices
 left join audit.shipment_notice_failures as failures on notices.notice_id = failures.notice_id
 where notices.notice_id = (
@@ -103,20 +114,6 @@ where notices.notice_id = (
 )
 group by notices.status
 """
-
-
-@dataclass
-class DespatchWork:
-    """One Sage despatch to announce, with its despatch lines as dbt prepared them."""
-
-    rows: list[dict[str, Any]]
-
-    def __getattr__(self, name: str) -> Any:
-        # Header columns are the same on every line of the despatch.
-        try:
-            return self.rows[0][name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 @dataclass
@@ -155,20 +152,21 @@ def run_shipment_batch(
         outbox = Outbox(locations.outbox, locations.warehouse, clock=clock)
         records = _Records(con, run_id, clock)
         context = records.context(clock())
-        identifiers = read_line_identifiers(con, sorted({_version(row) for item in work for row in item.rows}))
+        identifiers = read_line_identifiers(con, sorted({po_version(row) for item in work for row in item.rows}))
         ship_to_addresses = _ship_to_addresses(con)
         labels = Path(locations.outbox).parent / LABELS_FOLDER
         for despatch in work:
             try:
                 _handle(despatch, identifiers, ship_to_addresses, context, outbox, records, labels, config, summary)
-            except Exception:  # one despatch failing never stops the others; the next run tries it again
+            except Exception as error:  # one despatch failing never stops the others; the next run tries again
                 log.exception("ship notice for despatch %s failed", despatch.despatch_number)
-                summary.failed["error"] += 1
+                records.failed(despatch, [RuleFailure(NOT_CHECKED, f"{type(error).__name__}: {error}")])
+                summary.failed[NOT_CHECKED] += 1
     return summary
 
 
 def _handle(
-    despatch: DespatchWork,
+    despatch: DocumentWork,
     identifiers: dict[tuple[str, int], tuple[ProductIdentifier, ...]],
     ship_to_addresses: dict[tuple[str, str], tuple[str, ...]],
     context: AsnContext,
@@ -181,45 +179,53 @@ def _handle(
     now = records.clock()
     notes = read_despatch_notes(despatch.despatch_notes)
     lines = _shipment_lines(despatch, identifiers, notes)
+    failures = _unmapped_lines(despatch)
     ssccs = _SsccAssigner(records, outbox, despatch.despatch_id, config)
-    pallets, loose = pack(
-        lines,
-        carton_eaches=config.shipping.carton_eaches,
-        cartons_per_pallet=config.shipping.cartons_per_pallet or None,
-        next_sscc=ssccs.next,
-        scanned_ssccs=notes.ssccs,
-    )
-    notice = _notice(despatch, lines, pallets, loose, notes, config, now)
-    failures = validate(notice, _context_for(despatch, context, notes)) + _unmapped_lines(despatch)
-    due = _due(notice, config)
-    if failures:
-        records.failed(despatch, notice, due, failures)
-        for rule in sorted({failure.rule for failure in failures}):
-            summary.failed[rule] += 1
-        return
-    related = f"despatch:{despatch.despatch_id}"
-    written = records.written(related)
-    label_file = labels / _label_name(notice, despatch)
-    if written is None:
-        ship_from = (config.company.name, despatch.warehouse_name or "")
-        ship_to = ship_to_addresses.get((notice.ship_to_qualifier or "", notice.ship_to_id or ""), ())
-        pdf = render_carton_labels(
-            notice,
-            company_prefix_length=len(config.company.gs1_company_prefix),
-            ship_from_address=[part for part in ship_from if part],
-            ship_to_address=ship_to,
+    try:
+        pallets, loose = pack(
+            lines,
+            carton_eaches=config.shipping.carton_eaches,
+            cartons_per_pallet=config.shipping.cartons_per_pallet or None,
+            next_sscc=ssccs.next,
+            scanned_ssccs=notes.ssccs,
         )
-        label_file.parent.mkdir(parents=True, exist_ok=True)
-        write_file_atomically(label_file, pdf)
+    except PackingError as error:  # e.g. more SSCCs scanned than cartons: the note is wrong, not the code
+        pallets, loose = (), ()
+        failures.append(RuleFailure(DESPATCH_NOTE_READABLE, str(error)))
+    notice = _notice(despatch, lines, pallets, loose, notes, config, now)
+    due = _due(notice, config)
+    related = f"despatch:{despatch.despatch_id}"
+    # A notice already in the outbox (a run that died before recording it) is recorded, never checked again:
+    # it is with Amazon whatever the rules say today.
+    written = records.written(related)
+    if written is None:
+        failures += validate(notice, _context_for(despatch, context, notes))
+        if failures:
+            records.failed(despatch, failures, notice, due)
+            for rule in sorted({failure.rule for failure in failures}):
+                summary.failed[rule] += 1
+            return
         try:
             document = write_shipment_notice(
                 notice, outbox, our_id=_our_id(despatch), partner_id=despatch.partner_id, related_inbound=related
             )
         except ValueError as error:  # the renderer refused it: a defect to fix, recorded like a broken rule
-            records.failed(despatch, notice, due, [RuleFailure(DOCUMENT_RENDERS, str(error))])
+            records.failed(despatch, [RuleFailure(DOCUMENT_RENDERS, str(error))], notice, due)
             summary.failed[DOCUMENT_RENDERS] += 1
             return
         written = (document.document_id, document.file_name)
+    # The labels follow the notice: the same SSCCs, rewritten whole if a run died half-way.
+    label_file = labels / _label_name(notice, despatch)
+    ship_from = [part for part in (config.company.name, despatch.warehouse_name) if part]
+    ship_to = ship_to_addresses.get((notice.ship_to_qualifier or "", notice.ship_to_id or ""), ())
+    pdf = render_carton_labels(
+        notice,
+        company_prefix_length=len(config.company.gs1_company_prefix),
+        ship_from_address=ship_from,
+        ship_to_address=ship_to,
+    )
+    label_file.parent.mkdir(parents=True, exist_ok=True)
+    write_file_atomically(label_file, pdf, replace=True)
     records.sent(despatch, notice, due, written, label_file)
     summary.sent += 1
     summary.labels.append(label_file)
@@ -231,7 +237,7 @@ def _handle(
 
 
 def _notice(
-    despatch: DespatchWork,
+    despatch: DocumentWork,
     lines: tuple[ShipmentLine, ...],
     pallets: tuple[Pallet, ...],
     loose: tuple[Carton, ...],
@@ -269,7 +275,7 @@ def _notice(
 
 
 def _shipment_lines(
-    despatch: DespatchWork,
+    despatch: DocumentWork,
     identifiers: dict[tuple[str, int], tuple[ProductIdentifier, ...]],
     notes: DespatchNotes,
 ) -> tuple[ShipmentLine, ...]:
@@ -277,7 +283,7 @@ def _shipment_lines(
     shipped: dict[int, Decimal] = {}
     first: dict[int, dict[str, Any]] = {}
     for row in despatch.rows:
-        if row["line_id"] is None:
+        if row["line_number"] is None:
             continue
         shipped[row["line_number"]] = shipped.get(row["line_number"], Decimal(0)) + row["despatched_eaches"]
         first.setdefault(row["line_number"], row)
@@ -288,12 +294,13 @@ def _shipment_lines(
             ShipmentLine(
                 po_number=row["po_number"],
                 line_id=row["line_id"],
-                identifiers=identifiers.get((_version(row), line_number), ()),
+                identifiers=identifiers.get((po_version(row), line_number), ()),
                 vendor_product_code=row["product_code"],
                 unit_of_measure=row["unit_of_measure"],
                 unit_size=row["eaches_per_unit"],
                 shipped_eaches=shipped[line_number],
                 acknowledged_eaches=row["acknowledged_eaches"],
+                announced_before_eaches=row["announced_before_eaches"],
                 unit_cost=row["unit_cost"],
                 lot_number=lot[0] if lot else None,
                 expiry_date=lot[1] if lot else None,
@@ -302,7 +309,8 @@ def _shipment_lines(
     return tuple(lines)
 
 
-def _unmapped_lines(despatch: DespatchWork) -> list[RuleFailure]:
+def _unmapped_lines(despatch: DocumentWork) -> list[RuleFailure]:
+    # No PO line number: the Sage line names no line of the acknowledged PO (or one its version dropped).
     return [
         RuleFailure(
             ITEM_ON_PURCHASE_ORDER,
@@ -311,11 +319,11 @@ def _unmapped_lines(despatch: DespatchWork) -> list[RuleFailure]:
             " send it on its own PO).",
         )
         for row in despatch.rows
-        if row["line_id"] is None
+        if row["line_number"] is None
     ]
 
 
-def _context_for(despatch: DespatchWork, context: AsnContext, notes: DespatchNotes) -> AsnContext:
+def _context_for(despatch: DocumentWork, context: AsnContext, notes: DespatchNotes) -> AsnContext:
     """The batch's context with what only this despatch knows: its note's problems, its POs' destinations."""
     destinations = {
         row["po_number"]: PurchaseOrderDestination(row["vendor_code"], row["ship_to_qualifier"], row["ship_to_id"])
@@ -335,12 +343,12 @@ def _due(notice: ShipmentNotice, config: BusinessConfig) -> datetime:
     return min(end_of_day, asn_due_at(end_of_day, notice.estimated_delivery_at)).astimezone(UTC)
 
 
-def _our_id(despatch: DespatchWork) -> str:
+def _our_id(despatch: DocumentWork) -> str:
     """The id Amazon addressed the PO to: the notice answers from it (the vendor code when the PO had none)."""
     return despatch.our_party_id or despatch.vendor_code
 
 
-def _label_name(notice: ShipmentNotice, despatch: DespatchWork) -> str:
+def _label_name(notice: ShipmentNotice, despatch: DocumentWork) -> str:
     return f"labels-{notice.vendor_code}-{notice.po_numbers[0]}-{despatch.despatch_number}-{despatch.despatch_id}.pdf"
 
 
@@ -366,22 +374,12 @@ class _SsccAssigner:
         return sscc
 
 
-def _version(row: dict[str, Any]) -> str:
-    return f"{row['po_number']}:{row['content_sha256']}"
-
-
 # --- the warehouse -------------------------------------------------------------------------------------
 
 
-def read_despatches(con: duckdb.DuckDBPyConnection) -> list[DespatchWork]:
+def read_despatches(con: duckdb.DuckDBPyConnection) -> list[DocumentWork]:
     """The despatches dbt says still need their notice, oldest first, each with its lines."""
-    cursor = con.execute(WORK_QUERY)
-    names = [column[0] for column in cursor.description]
-    despatches: dict[int, DespatchWork] = {}
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
-        despatches.setdefault(row["despatch_id"], DespatchWork([])).rows.append(row)
-    return list(despatches.values())
+    return read_work(con, WORK_QUERY, "despatch_id")
 
 
 def _ship_to_addresses(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -427,27 +425,25 @@ class _Records:
         )
 
     def written(self, related: str) -> tuple[str, str] | None:
-        """The document id and file of a notice already in the outbox for this despatch."""
-        return self.con.execute(
-            "select document_id, file_name from audit.outbound_documents"
-            " where related_inbound = ? and document_type in (?, ?, ?) order by written_at desc limit 1",
-            [related, *DOCUMENT_TYPES.values()],
-        ).fetchone()
+        return written_document(self.con, related, list(DOCUMENT_TYPES.values()))
 
     def failed(
-        self, despatch: DespatchWork, notice: ShipmentNotice, due: datetime, failures: Sequence[RuleFailure]
+        self,
+        despatch: DocumentWork,
+        failures: Sequence[RuleFailure],
+        notice: ShipmentNotice | None = None,
+        due: datetime | None = None,
     ) -> None:
-        """Record the check unless the despatch's last check failed the same rules (nothing new to say)."""
-        last = self.con.execute(LAST_CHECK_QUERY, [despatch.despatch_id]).fetchone()
-        rules = sorted({failure.rule for failure in failures})
-        if last is not None and last[0] == FAILED_VALIDATION and sorted(set(last[1] or ())) == rules:
+        """Record the check unless the despatch's last check failed in just the same way (nothing new to say)."""
+        if says_nothing_new(self.con.execute(LAST_CHECK_QUERY, [despatch.despatch_id]).fetchone(), failures):
             return
+        found = sorted({(failure.rule, failure.message) for failure in failures})
         self.con.execute("begin transaction")
         try:
-            notice_id = self._notice(despatch, notice, due, FAILED_VALIDATION, None, None)
+            notice_id = self._notice(despatch, FAILED_VALIDATION, notice, due, None, None)
             self.con.executemany(
-                "insert or ignore into audit.shipment_notice_failures (notice_id, rule, message) values (?, ?, ?)",
-                [(notice_id, failure.rule, failure.message) for failure in failures],
+                "insert into audit.shipment_notice_failures (notice_id, rule, message) values (?, ?, ?)",
+                [(notice_id, rule, message) for rule, message in found],
             )
             self.con.execute("commit")
         except Exception:
@@ -456,7 +452,7 @@ class _Records:
 
     def sent(
         self,
-        despatch: DespatchWork,
+        despatch: DocumentWork,
         notice: ShipmentNotice,
         due: datetime,
         document: tuple[str, str],
@@ -464,7 +460,7 @@ class _Records:
     ) -> None:
         self.con.execute("begin transaction")
         try:
-            notice_id = self._notice(despatch, notice, due, SENT, document, label_file)
+            notice_id = self._notice(despatch, SENT, notice, due, document, label_file)
             containers = [(notice_id, "pallet", n, pallet.sscc) for n, pallet in enumerate(notice.pallets, 1)]
             containers += [(notice_id, "carton", n, carton.sscc) for n, carton in enumerate(notice.cartons, 1)]
             self.con.executemany(
@@ -478,23 +474,27 @@ class _Records:
 
     def _notice(
         self,
-        despatch: DespatchWork,
-        notice: ShipmentNotice,
-        due: datetime,
+        despatch: DocumentWork,
         status: str,
+        notice: ShipmentNotice | None,
+        due: datetime | None,
         document: tuple[str, str] | None,
         label_file: Path | None,
     ) -> str:
+        """One check of the despatch; without a notice (the check itself failed) from what Sage says alone."""
         notice_id = str(uuid.uuid4())
         document_id, file_name = document if document else (None, None)
+        shipped_at = notice.shipped_at if notice else despatch.despatched_at
         self.con.execute(
             "insert into audit.shipment_notices (notice_id, despatch_id, despatch_number, shipment_id, po_number,"
             " sales_order_number, vendor_code, standard, status, cartons, pallets, bill_of_lading, shipped_at,"
             " asn_due_at, document_id, file_name, label_file, checked_at, run_id)"
             " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [notice_id, despatch.despatch_id, despatch.despatch_number, notice.shipment_id, despatch.po_number,
-             despatch.sales_order_number, despatch.vendor_code, notice.standard, status, len(notice.cartons),
-             len(notice.pallets), notice.bill_of_lading, notice.shipped_at, due, document_id, file_name,
+            [notice_id, despatch.despatch_id, despatch.despatch_number,
+             notice.shipment_id if notice else despatch.despatch_number, despatch.po_number,
+             despatch.sales_order_number, despatch.vendor_code, despatch.edi_standard, status,
+             len(notice.cartons) if notice else 0, len(notice.pallets) if notice else 0,
+             notice.bill_of_lading if notice else None, shipped_at, due or shipped_at, document_id, file_name,
              str(label_file) if label_file else None, self.clock(), self.run_id],
         )  # fmt: skip
         return notice_id

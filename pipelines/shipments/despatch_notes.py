@@ -8,7 +8,7 @@ warehouse types it into the despatch note's free text, one fact per line as ``KE
     ARN: 5012345678                                Amazon Reference Number (collect freight)
     SCAC: DPDU                                     carrier's Standard Carrier Alpha Code
     LOT: HAF-001 L2603A 2027-03-31                 product code, lot number, expiry (optional), per product
-    DELIVERY: 2026-03-18 09:30                     estimated delivery, UTC; the time is optional
+    DELIVERY: 2026-03-18 09:30                     estimated delivery, UTC; without a time, by the day's end
 
 Any other line is free text for people and is ignored. A line whose key is one of these but whose value cannot
 be read (a bad date, a second BOL) is not guessed at: it becomes a problem naming the line, which the
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 SSCC = "SSCC"
 BILL_OF_LADING = "BOL"
@@ -126,10 +126,15 @@ class _Reader:
         day = _date(matched.group(1)) if matched else None
         if matched is None or day is None:
             return f"{value!r} is not a date and time YYYY-MM-DD[ HH:MM]"
-        hour, minute = (int(part) for part in (matched.group(2) or "00:00").split(":"))
-        if hour > 23 or minute > 59:
-            return f"{value!r} is not a date and time YYYY-MM-DD[ HH:MM]"
-        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+        if matched.group(2) is None:
+            # A day without an hour: the goods are due some time that day, so the day counts until its end
+            # (midnight would hold a notice back all day as "too late" and move its due time a day early).
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        else:
+            hour, minute = (int(part) for part in matched.group(2).split(":"))
+            if hour > 23 or minute > 59:
+                return f"{value!r} is not a date and time YYYY-MM-DD[ HH:MM]"
+            moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
         if self.estimated_delivery is not None and self.estimated_delivery != moment:
             return f"a second DELIVERY after line {self.delivery_line}'s: keep one"
         self.estimated_delivery, self.delivery_line = moment, self.delivery_line or number

@@ -52,6 +52,7 @@ class ShipmentLine:
     unit_cost: Decimal  # the acknowledged cost per each
     lot_number: str | None = None
     expiry_date: date | None = None
+    announced_before_eaches: Decimal = Decimal(0)  # shipped on earlier despatches whose notices went
 
     @property
     def shipped_quantity(self) -> Decimal:

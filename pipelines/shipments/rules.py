@@ -187,13 +187,13 @@ def shipped_date_window(notice: ShipmentNotice, context: AsnContext) -> Iterator
     shipped, now = notice.shipped_at, context.now
     if now - shipped > timedelta(days=SHIPPED_DATE_MAX_PAST_DAYS):
         yield (
-            f"shipped at {_utc(shipped)}, more than {SHIPPED_DATE_MAX_PAST_DAYS} days before now ({_utc(now)}), and"
+            f"shipped at {_utc(shipped)}, more than {SHIPPED_DATE_MAX_PAST_DAYS} days ago, and"
             " Amazon refuses older shipments: correct the despatch date in Sage if it is wrong; if the goods really"
             " left then, the ASN can no longer be sent: tell Amazon through Vendor Central"
         )
     elif shipped - now > timedelta(days=SHIPPED_DATE_MAX_FUTURE_DAYS):
         yield (
-            f"shipped at {_utc(shipped)}, more than {SHIPPED_DATE_MAX_FUTURE_DAYS} days after now ({_utc(now)}), and"
+            f"shipped at {_utc(shipped)}, more than {SHIPPED_DATE_MAX_FUTURE_DAYS} days ahead, and"
             " Amazon refuses shipments dated ahead: correct the despatch date in Sage"
         )
 
@@ -292,14 +292,20 @@ def one_destination(notice: ShipmentNotice, context: AsnContext) -> Iterator[str
 
 @_rule
 def shipped_within_acknowledged(notice: ShipmentNotice, context: AsnContext) -> Iterator[str]:
-    """No line ships more than we acknowledged."""
+    """No line ships more than we acknowledged, over all its despatches."""
     for line in notice.lines:
-        if line.shipped_eaches > line.acknowledged_eaches:
+        if line.announced_before_eaches + line.shipped_eaches > line.acknowledged_eaches:
             acknowledged = _in_po_unit(line, line.acknowledged_eaches)
+            left = _in_po_unit(line, max(line.acknowledged_eaches - line.announced_before_eaches, Decimal(0)))
+            earlier = (
+                f" after {_in_po_unit(line, line.announced_before_eaches)} on earlier notices"
+                if line.announced_before_eaches
+                else ""
+            )
             yield (
-                f"{_line_name(line)} ships {_in_po_unit(line, line.shipped_eaches)} but {acknowledged} were"
+                f"{_line_name(line)} ships {_in_po_unit(line, line.shipped_eaches)}{earlier} but {acknowledged} were"
                 f" acknowledged, and Amazon refuses more than acknowledged: reduce the despatch in Sage to at most"
-                f" {acknowledged}"
+                f" {left}"
             )
 
 
@@ -343,8 +349,8 @@ def arrives_before_receipt(notice: ShipmentNotice, context: AsnContext) -> Itera
     arrival = notice.estimated_delivery_at
     if arrival is not None and arrival <= context.now:
         yield (
-            f"shipment {notice.shipment_id} was due at the fulfilment centre at {_utc(arrival)}, before now"
-            f" ({_utc(context.now)}): Amazon receives against the ASN, so one sent now comes too late to be used;"
+            f"shipment {notice.shipment_id} was due at the fulfilment centre at {_utc(arrival)}, already past:"
+            " Amazon receives against the ASN, so one sent now comes too late to be used;"
             " contact Amazon through Vendor Central about receiving this shipment"
         )
 

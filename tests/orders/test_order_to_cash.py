@@ -25,6 +25,7 @@ from pipelines.edi.edifact.d96a import ORDRSP
 from pipelines.edi.edifact.definitions import Validator
 from pipelines.edi.edifact.reader import read_interchange
 from pipelines.edi.x12 import default_registry, parse_interchange
+from pipelines.invoices.batch import run_invoice_batch
 from pipelines.orders.batch import run_order_batch
 from pipelines.passes import PassSummary, full_pass, ingest_amazon, load_stages
 from pipelines.sage200.client import SageClient
@@ -32,6 +33,7 @@ from pipelines.sage200.sandbox.backoffice import BackOffice
 from pipelines.sage200.sandbox.server import api_url, run_in_thread
 from pipelines.scenario.warehouse import WarehouseActivity, play_warehouse
 from pipelines.settings import EXAMPLE_CONFIG, Locations, load_business_config
+from pipelines.shipments.batch import run_shipment_batch
 from pipelines.transform import run_dbt
 
 ACK_STANDARD = {"HAFIN": "EDIFACT", "HAFIX": "X12"}
@@ -245,7 +247,8 @@ CRASHING_BATCH = textwrap.dedent(
     import os, sys
     from datetime import datetime
     from pathlib import Path
-    from pipelines.orders.batch import run_order_batch
+    from pipelines.invoices.batch import run_invoice_batch
+from pipelines.orders.batch import run_order_batch
     from pipelines.sage200.client import SageClient
     from pipelines.settings import Locations, load_business_config
 
@@ -442,6 +445,22 @@ def test_planted_mistakes_are_exactly_the_open_document_exceptions(played: Playe
         )
     )
     assert found == planted
+
+
+def test_running_the_batches_again_sends_nothing_twice_and_records_nothing_new(played: Played) -> None:
+    locations = played.locations
+    config = load_business_config(EXAMPLE_CONFIG)
+    counts = (
+        "select (select count(*) from audit.outbound_documents), (select count(*) from audit.shipment_notices),"
+        " (select count(*) from audit.invoice_submissions), (select count(*) from audit.shipment_containers)"
+    )
+    before = query(locations.warehouse, counts)
+    later = played.now + timedelta(minutes=5)
+    shipments = run_shipment_batch(locations, config, clock=lambda: later)
+    invoices = run_invoice_batch(locations, config, clock=lambda: later)
+    assert (shipments.sent, invoices.sent) == (0, 0)
+    assert sum(shipments.failed.values()) == sum(1 for d in played.activity.despatches if d.expected_rule)
+    assert query(locations.warehouse, counts) == before
 
 
 def test_a_rejection_from_amazon_turns_the_document_rejected_and_raises_an_exception(played: Played) -> None:

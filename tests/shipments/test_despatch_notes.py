@@ -39,9 +39,9 @@ def test_every_fact_is_read() -> None:
     )
 
 
-def test_a_delivery_date_without_a_time_is_midnight_utc() -> None:
+def test_a_delivery_date_without_a_time_counts_until_the_end_of_that_day() -> None:
     notes = read_despatch_notes("DELIVERY: 2026-03-18")
-    assert notes.estimated_delivery == datetime(2026, 3, 18, tzinfo=UTC)
+    assert notes.estimated_delivery == datetime(2026, 3, 19, tzinfo=UTC)
 
 
 def test_ssccs_are_kept_as_written_for_the_rules_to_check() -> None:
@@ -89,4 +89,4 @@ def test_unreadable_values_are_problems_naming_their_line() -> None:
     assert notes.carrier_scac is None
     assert notes.amazon_reference_number is None
     assert notes.lots == {"HAF-004": ("L1", date(2027, 1, 1))}
-    assert notes.estimated_delivery == datetime(2026, 3, 18, tzinfo=UTC)
+    assert notes.estimated_delivery == datetime(2026, 3, 19, tzinfo=UTC)  # 2026-03-18, until its end

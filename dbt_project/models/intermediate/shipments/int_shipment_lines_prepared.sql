@@ -24,6 +24,29 @@ sent_notices as (
     where notice_status = 'sent'
 ),
 
+lines as (
+    select
+        despatch_lines.*,
+        despatch_lines.despatched_quantity * order_lines.selling_unit_multiple as despatched_base_quantity,
+        order_lines.po_number as order_po_number,
+        order_lines.line_number as order_po_line_number,
+        order_lines.sales_order_id as order_sales_order_id
+    from despatch_lines
+    inner join order_lines on despatch_lines.sales_order_line_id = order_lines.sales_order_line_id
+),
+
+-- What ship notices already sent announced for each PO line of the order: "no more than acknowledged" holds
+-- for the PO line over all its despatches, not for each despatch alone.
+announced as (
+    select
+        lines.order_sales_order_id as sales_order_id,
+        lines.order_po_line_number as line_number,
+        sum(lines.despatched_base_quantity) as announced_eaches
+    from lines
+    inner join sent_notices on lines.despatch_id = sent_notices.despatch_id
+    group by all
+),
+
 final as (
     select
         cast(despatches.despatch_id as bigint) as despatch_id,
@@ -56,12 +79,16 @@ final as (
         cast(despatch_lines.despatched_quantity * order_lines.selling_unit_multiple as decimal(18, 5))
             as despatched_eaches,
         cast(order_lines.acknowledged_eaches as decimal(18, 5)) as acknowledged_eaches,
+        cast(coalesce(announced.announced_eaches, 0) as decimal(18, 5)) as announced_before_eaches,
         cast(order_lines.acknowledged_unit_cost as decimal(18, 2)) as unit_cost,
         cast(sent_notices.despatch_id is not null as boolean) as has_notice_sent
     from despatch_lines
     inner join despatches on despatch_lines.despatch_id = despatches.despatch_id
     inner join order_lines on despatch_lines.sales_order_line_id = order_lines.sales_order_line_id
     left join sent_notices on despatches.despatch_id = sent_notices.despatch_id
+    left join announced
+        on order_lines.sales_order_id = announced.sales_order_id
+        and order_lines.line_number = announced.line_number
     -- The despatch itself must name the PO and the order acknowledged, not only its lines' order.
     where despatches.customer_order_number = order_lines.po_number
         and despatches.sales_order_number = order_lines.sales_order_number

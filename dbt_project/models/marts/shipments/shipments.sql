@@ -48,7 +48,17 @@ joined as (
         coalesce(
             sent_notices.asn_due_at,
             latest_notices.asn_due_at,
-            despatches.despatched_at + to_minutes({{ var('asn_due_minutes') }})
+            -- Before its first check, the batch's own rule (pipelines/shipments/batch.py `_due`): Sage stamps a
+            -- despatch with its day at midnight, the hour unknown, so the notice is due by the end of that day
+            -- in the company's time zone; a despatch with an hour is due asn_due_minutes after it.
+            case
+                when cast(timezone('UTC', despatches.despatched_at) as time) = time '00:00:00'
+                    then timezone(
+                        {{ business_setting('company.timezone', 'varchar') }},
+                        cast(cast(timezone('UTC', despatches.despatched_at) as date) + 1 as timestamp)
+                    )
+                else despatches.despatched_at + to_minutes({{ var('asn_due_minutes') }})
+            end
         ) as asn_due_at,
         coalesce(documents.written_at, sent_notices.checked_at) as asn_sent_at,
         case
