@@ -18,11 +18,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pipelines.edi.x12 import OutboundGroup, OutboundInterchange, OutboundSet, write_x12
+from pipelines.edi.x12 import OutboundSet
 from pipelines.edi.x12.writer import SegmentValues
 from pipelines.invoices.model import ALLOWANCE, CHARGE, AmazonInvoice, InvoiceAdjustment
 from pipelines.orders.documents import (
-    MUTUALLY_DEFINED_ID,
     PRICE_PER_EACH,
     SHIP_TO,
     X12,
@@ -30,7 +29,7 @@ from pipelines.orders.documents import (
     money_text,
     quantity_text,
     unit_code,
-    x12_separators,
+    write_one_set,
 )
 
 INVOICE_GROUP = "IN"  # GS01
@@ -68,21 +67,17 @@ def render_810(
     and application id (ISA06, GS02), `receiver_id` Amazon's (ISA08, GS03). Raises `X12WriteError` when the set
     breaks the map, `InvoiceDocumentError` for money X12 cannot carry or VAT that does not add up.
     """
-    group = OutboundGroup(
-        INVOICE_GROUP, sender_id, receiver_id, gs06, version, [OutboundSet("810", st02, _810_body(invoice))]
-    )
-    interchange = OutboundInterchange(
-        sender_qualifier=MUTUALLY_DEFINED_ID,
+    return write_one_set(
+        INVOICE_GROUP,
+        OutboundSet("810", st02, _810_body(invoice)),
         sender_id=sender_id,
-        receiver_qualifier=MUTUALLY_DEFINED_ID,
         receiver_id=receiver_id,
-        control_number=isa13,
+        isa13=isa13,
+        gs06=gs06,
         prepared_at=prepared_at,
-        version=version[:5],
+        version=version,
         usage=usage,
-        groups=[group],
     )
-    return write_x12(interchange, x12_separators(version))
 
 
 def _810_body(invoice: AmazonInvoice) -> list[SegmentValues]:

@@ -156,14 +156,34 @@ def render_855(
     Raises `X12WriteError` when the set breaks the map, `AcknowledgementDocumentError` for a unit X12 cannot say.
     """
     _check_amazon_rules(ack)
-    group = OutboundGroup(
+    return write_one_set(
         PURCHASE_ORDER_ACKNOWLEDGEMENT_GROUP,
-        sender_id,
-        receiver_id,
-        gs06,
-        version,
-        [OutboundSet("855", st02, _855_body(ack))],
+        OutboundSet("855", st02, _855_body(ack)),
+        sender_id=sender_id,
+        receiver_id=receiver_id,
+        isa13=isa13,
+        gs06=gs06,
+        prepared_at=prepared_at,
+        version=version,
+        usage=usage,
     )
+
+
+def write_one_set(
+    functional_id: str,
+    transaction_set: OutboundSet,
+    *,
+    sender_id: str,
+    receiver_id: str,
+    isa13: int,
+    gs06: str,
+    prepared_at: datetime,
+    version: str,
+    usage: str,
+) -> str:
+    """One transaction set in its own group and interchange, from us to Amazon under mutually defined ids,
+    as X12 text checked against our map for `version` (every document we send is one set per interchange)."""
+    group = OutboundGroup(functional_id, sender_id, receiver_id, gs06, version, [transaction_set])
     interchange = OutboundInterchange(
         sender_qualifier=MUTUALLY_DEFINED_ID,
         sender_id=sender_id,

@@ -22,17 +22,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import count
 
-from pipelines.edi.x12 import OutboundGroup, OutboundInterchange, OutboundSet, write_x12
+from pipelines.edi.x12 import OutboundSet
 from pipelines.edi.x12.writer import SegmentValues
 from pipelines.orders.documents import (
-    MUTUALLY_DEFINED_ID,
     ORIGINAL,
     SHIP_TO,
     X12,
     ccyymmdd,
     quantity_text,
     unit_code,
-    x12_separators,
+    write_one_set,
 )
 from pipelines.shipments.model import (
     HIERARCHIES,
@@ -133,26 +132,17 @@ def render_856(
     `prepared_at` (UTC) dates the envelope and BSN. Raises `X12WriteError` when the set breaks the map,
     `ShipmentDocumentError` when the notice cannot be said (no carrier, cartons that disagree with the lines).
     """
-    group = OutboundGroup(
+    return write_one_set(
         SHIP_NOTICE_GROUP,
-        sender_id,
-        receiver_id,
-        gs06,
-        VERSION,
-        [OutboundSet("856", st02, _856_body(notice, prepared_at))],
-    )
-    interchange = OutboundInterchange(
-        sender_qualifier=MUTUALLY_DEFINED_ID,
+        OutboundSet("856", st02, _856_body(notice, prepared_at)),
         sender_id=sender_id,
-        receiver_qualifier=MUTUALLY_DEFINED_ID,
         receiver_id=receiver_id,
-        control_number=isa13,
+        isa13=isa13,
+        gs06=gs06,
         prepared_at=prepared_at,
-        version=VERSION[:5],
+        version=VERSION,
         usage=usage,
-        groups=[group],
     )
-    return write_x12(interchange, x12_separators(VERSION))
 
 
 def _856_body(notice: ShipmentNotice, prepared_at: datetime) -> list[SegmentValues]:
