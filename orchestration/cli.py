@@ -311,10 +311,13 @@ def business_config(locations: Locations) -> BusinessConfig:
 @click.option("--scale", type=click.Choice(["small", "large"]), default="large", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench/results.json"), show_default=True)
 @click.option("--cache", type=click.Path(path_type=Path), default=Path("data/generated/bench"), show_default=True)
-@click.option("--part", type=click.Choice(["all", "sage", "edi", "orders"]), default="all", show_default=True)
+@click.option(
+    "--part", type=click.Choice(["all", "sage", "edi", "orders", "documents"]), default="all", show_default=True
+)
 def bench(scale: str, out: Path, cache: Path, part: str) -> None:
     """Time and peak memory per stage on a year of a large vendor, beside a floor measured in the same run."""
     from pipelines.bench import format_results, run_bench, write_results
+    from pipelines.bench_documents import run_documents_bench
     from pipelines.bench_edi import run_edi_bench
     from pipelines.bench_orders import run_orders_bench
 
@@ -330,6 +333,10 @@ def bench(scale: str, out: Path, cache: Path, part: str) -> None:
         click.echo("Order-to-cash stages: a year of Amazon POs (6,600 POs, ~257,000 lines), 2,000 Sage products ...")
         with tempfile.TemporaryDirectory() as work:
             results += run_orders_bench(Path(work))
+    if part in {"all", "documents"}:
+        click.echo("Document stages: a year of ship notices and invoices (6,600 despatches, ~257,000 lines) ...")
+        with tempfile.TemporaryDirectory() as work:
+            results += run_documents_bench(Path(work))
     write_results(out, scale, results)
     click.echo(format_results(results))
     click.echo(f"\nWritten to {out}")

@@ -247,8 +247,7 @@ CRASHING_BATCH = textwrap.dedent(
     import os, sys
     from datetime import datetime
     from pathlib import Path
-    from pipelines.invoices.batch import run_invoice_batch
-from pipelines.orders.batch import run_order_batch
+    from pipelines.orders.batch import run_order_batch
     from pipelines.sage200.client import SageClient
     from pipelines.settings import Locations, load_business_config
 
