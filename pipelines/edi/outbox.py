@@ -87,19 +87,29 @@ class ControlNumbers:
         A new series starts at 1. Raises :class:`ControlNumberExhausted` when the next value would exceed
         `maximum` (the series is left as it was), because Amazon requires control numbers never repeat.
         """
+        return self.reserve(series, 1, maximum=maximum)
+
+    def reserve(self, series: str, count: int, *, maximum: int = 999_999_999) -> int:
+        """Atomically take the next `count` values of the series at once and return the first of them.
+
+        For numbers handed out by the hundred (SSCCs, one per carton): one transaction instead of one each.
+        Values reserved and not used are simply never used; nothing requires a series to have no gaps.
+        """
         if not series:
             raise ValueError("a control number series needs a name")
         if maximum < 1:
             raise ValueError(f"maximum for series {series!r} must be at least 1, not {maximum}")
+        if count < 1:
+            raise ValueError(f"reserve at least one value of series {series!r}, not {count}")
         with self._connect() as con:
             # IMMEDIATE takes the write lock before reading, so two processes cannot read the same last value.
             con.execute("begin immediate")
             try:
                 (value,) = con.execute(
-                    "insert into control_numbers (series, last_value) values (?, 1)"
-                    " on conflict (series) do update set last_value = last_value + 1"
+                    "insert into control_numbers (series, last_value) values (?, ?)"
+                    " on conflict (series) do update set last_value = last_value + excluded.last_value"
                     " returning last_value",
-                    [series],
+                    [series, count],
                 ).fetchone()
                 if value > maximum:
                     raise ControlNumberExhausted(
@@ -111,7 +121,7 @@ class ControlNumbers:
                 con.execute("rollback")
                 raise
             con.execute("commit")
-        return value
+        return value - count + 1
 
     def _connect(self) -> _ClosingConnection:
         # isolation_level=None: transactions are explicit, so sqlite3 never opens one behind our back.

@@ -21,6 +21,7 @@ A notice written just before a crash is found again in the outbox registry (regi
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import uuid
 from collections import Counter
@@ -181,17 +182,26 @@ def _handle(
     lines = _shipment_lines(despatch, identifiers, notes)
     failures = _unmapped_lines(despatch)
     ssccs = _SsccAssigner(records, outbox, despatch.despatch_id, config)
-    try:
-        pallets, loose = pack(
+
+    def packed(next_sscc: Callable[[], str]) -> tuple[tuple[Pallet, ...], tuple[Carton, ...]]:
+        return pack(
             lines,
             carton_eaches=config.shipping.carton_eaches,
             cartons_per_pallet=config.shipping.cartons_per_pallet or None,
-            next_sscc=ssccs.next,
+            next_sscc=next_sscc,
             scanned_ssccs=notes.ssccs,
         )
+
+    try:
+        # A dry run counts the SSCCs the packing asks for, so exactly that many serials are reserved at once.
+        asked = itertools.count()
+        packed(lambda: str(next(asked)))
+        ssccs.reserve(next(asked))
+        pallets, loose = packed(ssccs.next)
     except PackingError as error:  # e.g. more SSCCs scanned than cartons: the note is wrong, not the code
         pallets, loose = (), ()
         failures.append(RuleFailure(DESPATCH_NOTE_READABLE, str(error)))
+    ssccs.save()
     notice = _notice(despatch, lines, pallets, loose, notes, config, now)
     due = _due(notice, config)
     related = f"despatch:{despatch.despatch_id}"
@@ -353,7 +363,11 @@ def _label_name(notice: ShipmentNotice, despatch: DocumentWork) -> str:
 
 
 class _SsccAssigner:
-    """Hands the packing its SSCCs: the despatch's own from an earlier check, else new ones from the serial."""
+    """Hands the packing its SSCCs: the despatch's own from an earlier check, else new ones from the serial.
+
+    The serials a despatch needs are reserved in one transaction and its new SSCCs recorded together (`save`):
+    a year's cartons would otherwise cost a transaction each.
+    """
 
     def __init__(self, records: _Records, outbox: Outbox, despatch_id: int, config: BusinessConfig) -> None:
         self.records = records
@@ -363,15 +377,28 @@ class _SsccAssigner:
         self.extension = config.shipping.sscc_extension_digit
         self.kept = records.assigned_ssccs(despatch_id)
         self.calls = 0
+        self.reserved: list[int] = []
+        self.new: list[tuple[int, str]] = []
+
+    def reserve(self, asked: int) -> None:
+        """Reserve the serials `asked` SSCCs need beyond those the despatch already has."""
+        missing = sum(1 for call in range(1, asked + 1) if call not in self.kept)
+        if missing:
+            series = f"sscc:{self.prefix}"
+            first = self.outbox.control_numbers.reserve(series, missing, maximum=serial_capacity(self.prefix))
+            self.reserved = list(range(first + missing - 1, first - 1, -1))
 
     def next(self) -> str:
         self.calls += 1
         if self.calls in self.kept:
             return self.kept[self.calls]
-        serial = self.outbox.control_numbers.next(f"sscc:{self.prefix}", maximum=serial_capacity(self.prefix))
-        sscc = build_sscc(self.extension, self.prefix, serial)
-        self.records.assign_sscc(self.despatch_id, self.calls, sscc)
+        sscc = build_sscc(self.extension, self.prefix, self.reserved.pop())
+        self.new.append((self.calls, sscc))
         return sscc
+
+    def save(self) -> None:
+        self.records.assign_ssccs(self.despatch_id, self.new)
+        self.new = []
 
 
 # --- the warehouse -------------------------------------------------------------------------------------
@@ -417,11 +444,12 @@ class _Records:
             ).fetchall()
         )
 
-    def assign_sscc(self, despatch_id: int, assignment_number: int, sscc: str) -> None:
-        self.con.execute(
+    def assign_ssccs(self, despatch_id: int, assigned: Sequence[tuple[int, str]]) -> None:
+        now = self.clock()
+        self.con.executemany(
             "insert into audit.shipment_containers (despatch_id, assignment_number, sscc, assigned_at)"
             " values (?, ?, ?, ?)",
-            [despatch_id, assignment_number, sscc, self.clock()],
+            [(despatch_id, number, sscc, now) for number, sscc in assigned],
         )
 
     def written(self, related: str) -> tuple[str, str] | None:

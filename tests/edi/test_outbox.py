@@ -75,6 +75,16 @@ def _draw(path: Path, series: str, count: int, start: Event, results: Queue) -> 
     results.put([numbers.next(series) for _ in range(count)])
 
 
+def test_a_reserved_block_is_taken_whole_and_the_series_goes_on_after_it(tmp_path: Path) -> None:
+    numbers = ControlNumbers(tmp_path / "numbers.sqlite3")
+    assert numbers.reserve("sscc:5060123", 64) == 1
+    assert numbers.next("sscc:5060123") == 65
+    assert numbers.reserve("sscc:5060123", 3) == 66
+    with pytest.raises(ControlNumberExhausted):
+        numbers.reserve("sscc:5060123", 10, maximum=70)
+    assert numbers.next("sscc:5060123", maximum=70) == 69  # the refused block took nothing
+
+
 def test_control_numbers_never_repeat_across_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pytestconfig: pytest.Config
 ) -> None:
