@@ -1,10 +1,15 @@
-"""`avc2sage bench`, the documents part: a year of a large vendor's ship notices and invoices, each beside a floor.
+"""`avc2sage bench`, the documents part: a month of a large vendor's ship notices and invoices, each beside a floor.
+
+A month, not a year: a ship notice is heavy per document (a hundred-odd cartons, each an SSCC and a label page,
+and the 856 checked against its map by pyx12), about a third of a second each here, so a year's 6,600 notices
+would keep the bench busy for over half an hour while telling nothing a month does not. In operation the
+batch sees a day's despatches, a few dozen, per run.
 
 The warehouse is synthesised, not built: the tables the two batches read are written straight with DuckDB SQL,
 in a few seconds, with no Sage and no dbt:
 
-- `intermediate.int_shipment_lines_prepared`: 6,600 despatches (one per PO of the year) of 1 to 77 lines,
-  ~257,000 in all, each line a product ordered in cases (6, 12 or 24 eaches, fixed per product) shipping 1 to
+- `intermediate.int_shipment_lines_prepared`: 550 despatches (one per PO of a month of the year's 6,600) of
+  1 to 77 lines, ~21,000 in all, each line a product ordered in cases (6, 12 or 24 eaches, fixed per product) shipping 1 to
   6 whole cases, exactly what was acknowledged, at the acknowledged cost. Every despatch is valid: a carrier
   and a consignment number (what Amazon UK asks of prepaid freight), despatched in the day before the batch's
   clock (Amazon's shipped-date window), one ship-to per despatch. Half the despatches are for the example
@@ -56,8 +61,8 @@ from pipelines.shipments.batch import run_shipment_batch
 from pipelines.transform import DBT_PROJECT_DIR
 from pipelines.warehouse.audit import ensure_audit_schema
 
-DESPATCHES = 6_600
-LINES_PER_DESPATCH = 39  # the mean: each despatch has 1 to 2 × 39 − 1 lines, ~257,000 in all
+DESPATCHES = 550  # a month of the large vendor's 6,600 POs a year
+LINES_PER_DESPATCH = 39  # the mean: each despatch has 1 to 2 × 39 − 1 lines, ~21,000 in all
 WAREHOUSE_FILE = "documents.duckdb"
 SHIPMENTS_FOLDER = "shipments"
 INVOICES_FOLDER = "invoices"

@@ -445,11 +445,15 @@ class _Records:
         )
 
     def assign_ssccs(self, despatch_id: int, assigned: Sequence[tuple[int, str]]) -> None:
-        now = self.clock()
-        self.con.executemany(
+        if not assigned:
+            return
+        # One statement over lists, not executemany: DuckDB runs executemany a row at a time, and a despatch
+        # has a hundred cartons or more.
+        numbers, ssccs = zip(*assigned, strict=True)
+        self.con.execute(
             "insert into audit.shipment_containers (despatch_id, assignment_number, sscc, assigned_at)"
-            " values (?, ?, ?, ?)",
-            [(despatch_id, number, sscc, now) for number, sscc in assigned],
+            " select ?, unnest(?), unnest(?), ?",
+            [despatch_id, list(numbers), list(ssccs), self.clock()],
         )
 
     def written(self, related: str) -> tuple[str, str] | None:
@@ -489,12 +493,15 @@ class _Records:
         self.con.execute("begin transaction")
         try:
             notice_id = self._notice(despatch, SENT, notice, due, document, label_file)
-            containers = [(notice_id, "pallet", n, pallet.sscc) for n, pallet in enumerate(notice.pallets, 1)]
-            containers += [(notice_id, "carton", n, carton.sscc) for n, carton in enumerate(notice.cartons, 1)]
-            self.con.executemany(
-                "insert into audit.shipment_notice_containers (notice_id, level, position, sscc) values (?, ?, ?, ?)",
-                containers,
-            )
+            containers = [("pallet", n, pallet.sscc) for n, pallet in enumerate(notice.pallets, 1)]
+            containers += [("carton", n, carton.sscc) for n, carton in enumerate(notice.cartons, 1)]
+            if containers:
+                levels, positions, ssccs = zip(*containers, strict=True)
+                self.con.execute(
+                    "insert into audit.shipment_notice_containers (notice_id, level, position, sscc)"
+                    " select ?, unnest(?), unnest(?), unnest(?)",
+                    [notice_id, list(levels), list(positions), list(ssccs)],
+                )
             self.con.execute("commit")
         except Exception:
             self.con.execute("rollback")
