@@ -9,11 +9,12 @@ The warehouse is synthesised, not built: the tables the two batches read are wri
 in a few seconds, with no Sage and no dbt:
 
 - `intermediate.int_shipment_lines_prepared`: 550 despatches (one per PO of a month of the year's 6,600) of
-  1 to 77 lines, ~21,000 in all, each line a product ordered in cases (6, 12 or 24 eaches, fixed per product) shipping 1 to
-  6 whole cases, exactly what was acknowledged, at the acknowledged cost. Every despatch is valid: a carrier
-  and a consignment number (what Amazon UK asks of prepaid freight), despatched in the day before the batch's
-  clock (Amazon's shipped-date window), one ship-to per despatch. Half the despatches are for the example
-  configuration's EDIFACT vendor code, half for its X12 one, addressed as the sample vendor's POs are.
+  1 to 77 lines, ~21,000 in all, each line a product ordered in cases (6, 12 or 24 eaches, fixed per product)
+  shipping 1 to 6 whole cases, exactly what was acknowledged, at the acknowledged cost. Every despatch is
+  valid: a carrier and a consignment number (what Amazon UK asks of prepaid freight), despatched in the day
+  before the batch's clock (Amazon's shipped-date window), one ship-to per despatch. Half the despatches are
+  for the example configuration's EDIFACT vendor code, half for its X12 one, addressed as the sample vendor's
+  POs are.
 - `intermediate.int_invoice_lines_prepared`: one Sage invoice per despatch with the same lines, each line's
   net its eaches × cost, VAT at 20%, the header totals the lines' sums, dated the clock's day.
 - `staging.stg_amazon__purchase_order_line_identifiers` (a view in the real warehouse; a table here, with the
