@@ -334,7 +334,7 @@ def bench(scale: str, out: Path, cache: Path, part: str) -> None:
         with tempfile.TemporaryDirectory() as work:
             results += run_orders_bench(Path(work))
     if part in {"all", "documents"}:
-        click.echo("Document stages: a year of ship notices and invoices (6,600 despatches, ~257,000 lines) ...")
+        click.echo("Document stages: a month of ship notices and invoices (550 despatches, ~21,000 lines) ...")
         with tempfile.TemporaryDirectory() as work:
             results += run_documents_bench(Path(work))
     write_results(out, scale, results)
