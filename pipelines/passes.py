@@ -16,13 +16,14 @@ import duckdb
 
 from pipelines import app
 from pipelines.amazon.ingest import IngestSummary, ingest
-from pipelines.invoices.batch import InvoiceBatchSummary, run_invoice_batch
+from pipelines.edi.work import BatchSummary
+from pipelines.invoices.batch import run_invoice_batch
 from pipelines.orders.batch import OrderBatchSummary, run_order_batch
 from pipelines.sage200 import source as sage200
 from pipelines.sage200.auth import TokenProvider
 from pipelines.sage200.client import SageClient
 from pipelines.settings import BusinessConfig, Locations
-from pipelines.shipments.batch import ShipmentBatchSummary, run_shipment_batch
+from pipelines.shipments.batch import run_shipment_batch
 from pipelines.transform import DbtResult, run_dbt
 from pipelines.warehouse.audit import record_run, table_row_counts
 from pipelines.warehouse.snapshot import publish_snapshot
@@ -37,8 +38,8 @@ class PassSummary:
     rows_per_table: dict[str, int] = field(default_factory=dict)
     inbound: IngestSummary | None = None
     orders: OrderBatchSummary | None = None
-    shipments: ShipmentBatchSummary | None = None
-    invoices: InvoiceBatchSummary | None = None
+    shipments: BatchSummary | None = None
+    invoices: BatchSummary | None = None
 
 
 WAREHOUSE_SCHEMAS = ("raw_app", "raw_amazon", "raw_sage200", "staging", "intermediate", "marts")

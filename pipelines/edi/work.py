@@ -5,8 +5,9 @@ recorded again only when it has something new to say.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import duckdb
@@ -25,6 +26,26 @@ NOT_CHECKED = "not_checked"
 class Failure(Protocol):
     rule: str
     message: str
+
+
+@dataclass
+class BatchSummary:
+    """What one batch did: documents sent, and documents stopped counted once under each rule they broke."""
+
+    documents: str  # "ship notices", "invoices": how a person reads the lines
+    sent: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+
+    def stopped(self, failures: Sequence[Failure]) -> None:
+        for rule in sorted({failure.rule for failure in failures}):
+            self.failed[rule] += 1
+
+    @property
+    def lines(self) -> list[str]:
+        """What a person reads at the end of a run."""
+        lines = [f"{self.documents} sent: {self.sent}"]
+        lines += [f"{self.documents} stopped by {rule}: {count}" for rule, count in sorted(self.failed.items())]
+        return lines
 
 
 @dataclass

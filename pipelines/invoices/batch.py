@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +33,7 @@ from pipelines.edi.work import (
     ITEM_ON_PURCHASE_ORDER,
     NOT_CHECKED,
     SENT,
+    BatchSummary,
     DocumentWork,
     po_version,
     read_work,
@@ -78,18 +77,6 @@ group by submissions.status
 """
 
 
-@dataclass
-class InvoiceBatchSummary:
-    sent: int = 0
-    failed: Counter[str] = field(default_factory=Counter)  # invoices stopped, by rule
-
-    @property
-    def lines(self) -> list[str]:
-        lines = [f"invoices sent: {self.sent}"]
-        lines += [f"invoices stopped by {rule}: {count}" for rule, count in sorted(self.failed.items())]
-        return lines
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -100,9 +87,9 @@ def run_invoice_batch(
     *,
     clock: Callable[[], datetime] = _utc_now,
     run_id: str | None = None,
-) -> InvoiceBatchSummary:
+) -> BatchSummary:
     """Check and send every Sage invoice dbt lists (after a dbt build)."""
-    summary = InvoiceBatchSummary()
+    summary = BatchSummary("invoices")
     with duckdb.connect(str(locations.warehouse)) as con:
         ensure_audit_schema(con)
         ensure_outbound_schema(con)
@@ -130,7 +117,7 @@ def _handle(
     outbox: Outbox,
     records: _Records,
     config: BusinessConfig,
-    summary: InvoiceBatchSummary,
+    summary: BatchSummary,
 ) -> None:
     invoice = _invoice(work, identifiers, config, records.clock())
     related = f"sage_invoice:{work.sage_invoice_id}"
@@ -140,8 +127,7 @@ def _handle(
         failures = validate(invoice, context) + _unmapped_lines(work) + _purchase_orders(work)
         if failures:
             records.failed(work, failures)
-            for rule in sorted({failure.rule for failure in failures}):
-                summary.failed[rule] += 1
+            summary.stopped(failures)
             return
         try:
             document = write_invoice(

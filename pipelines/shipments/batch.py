@@ -24,9 +24,7 @@ import dataclasses
 import itertools
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +41,7 @@ from pipelines.edi.work import (
     ITEM_ON_PURCHASE_ORDER,
     NOT_CHECKED,
     SENT,
+    BatchSummary,
     DocumentWork,
     po_version,
     read_work,
@@ -117,20 +116,6 @@ group by notices.status
 """
 
 
-@dataclass
-class ShipmentBatchSummary:
-    sent: int = 0
-    failed: Counter[str] = field(default_factory=Counter)  # despatches stopped, by rule
-    labels: list[Path] = field(default_factory=list)
-
-    @property
-    def lines(self) -> list[str]:
-        """What a person reads at the end of a run."""
-        lines = [f"ship notices sent: {self.sent}"]
-        lines += [f"ship notices stopped by {rule}: {count}" for rule, count in sorted(self.failed.items())]
-        return lines
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -141,9 +126,9 @@ def run_shipment_batch(
     *,
     clock: Callable[[], datetime] = _utc_now,
     run_id: str | None = None,
-) -> ShipmentBatchSummary:
+) -> BatchSummary:
     """Check and send a ship notice for every despatch dbt lists (after a dbt build)."""
-    summary = ShipmentBatchSummary()
+    summary = BatchSummary("ship notices")
     with duckdb.connect(str(locations.warehouse)) as con:
         ensure_audit_schema(con)
         ensure_outbound_schema(con)
@@ -175,7 +160,7 @@ def _handle(
     records: _Records,
     labels: Path,
     config: BusinessConfig,
-    summary: ShipmentBatchSummary,
+    summary: BatchSummary,
 ) -> None:
     now = records.clock()
     notes = read_despatch_notes(despatch.despatch_notes)
@@ -212,8 +197,7 @@ def _handle(
         failures += validate(notice, _context_for(despatch, context, notes))
         if failures:
             records.failed(despatch, failures, notice, due)
-            for rule in sorted({failure.rule for failure in failures}):
-                summary.failed[rule] += 1
+            summary.stopped(failures)
             return
         try:
             document = write_shipment_notice(
@@ -238,7 +222,6 @@ def _handle(
     write_file_atomically(label_file, pdf, replace=True)
     records.sent(despatch, notice, due, written, label_file)
     summary.sent += 1
-    summary.labels.append(label_file)
     context.shipment_ids_sent[notice.shipment_id] = now
     if notice.bill_of_lading:
         context.bills_of_lading_used[notice.bill_of_lading] = notice.shipment_id
