@@ -2,7 +2,12 @@
 
 dbt runs as a subprocess (as dagster-dbt's DbtCliResource runs it), so its DuckDB connection is gone when
 it returns and the warehouse is free for the next writer. Each warehouse gets its own dbt target folder,
-so two warehouses (two tests, two tenants) never share dbt's partial-parse state.
+so two warehouses (two tests, two tenants) never write to each other's artefacts.
+
+dbt parses the whole project again (~15 s) whenever the profile's connection details change, and the
+warehouse path is one of them. So dbt runs in the warehouse's folder with the path given relative to it:
+every warehouse with the same file name has the same profile, and a new one starts from the partial-parse
+state another left behind (dbt still re-parses any project file that changed since).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,6 +25,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+# One partial-parse state per warehouse file name; dbt's own target folder is ignored by git.
+SHARED_PARSE_STATE_DIR = DBT_PROJECT_DIR / "target" / "partial_parse"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 class DbtFailed(RuntimeError):
@@ -74,10 +83,12 @@ def run_dbt(
     Artefacts go to the warehouse's own target folder unless `target` names another (Dagster's manifest).
     `now` pins the time deadline logic sees (macro `as_of_time`); by default it is when dbt starts.
     """
+    warehouse = warehouse.resolve()
     target = target or dbt_target_path(warehouse)
     # A failed start must not be summarised from the previous run's results.
     (target / "run_results.json").unlink(missing_ok=True)
-    environment = {**os.environ, "AVC2SAGE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    start_from_shared_parse_state(target, warehouse.name)
+    environment = {**os.environ, "AVC2SAGE_WAREHOUSE": warehouse.name, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     environment.pop("AVC2SAGE_NOW", None)
     if now is not None:
         if now.tzinfo is None:
@@ -86,16 +97,36 @@ def run_dbt(
     completed = subprocess.run(
         [dbt_executable(), *dbt_args(command, target, select, exclude)],
         env=environment,
+        cwd=warehouse.parent,
         capture_output=True,
         text=True,
         check=False,
     )
+    share_parse_state(target, warehouse.name)
     result = read_run_results(command, target, completed.stdout)
     if completed.returncode != 0:
         failed = ", ".join(result.failures) or "see the log"
         raise DbtFailed(f"dbt {command} failed ({failed}):\n{result.log_tail}\n{completed.stderr[-2000:]}")
     log.info("dbt %s: %s nodes", command, result.nodes)
     return result
+
+
+def start_from_shared_parse_state(target: Path, warehouse_name: str) -> None:
+    shared = SHARED_PARSE_STATE_DIR / f"{warehouse_name}.msgpack"
+    if shared.exists() and not (target / PARTIAL_PARSE_FILE).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared, target / PARTIAL_PARSE_FILE)
+
+
+def share_parse_state(target: Path, warehouse_name: str) -> None:
+    """Publish this run's parse state; written then renamed, as parallel runs share the folder."""
+    state = target / PARTIAL_PARSE_FILE
+    if not state.exists():
+        return
+    SHARED_PARSE_STATE_DIR.mkdir(parents=True, exist_ok=True)
+    unpublished = SHARED_PARSE_STATE_DIR / f"{warehouse_name}.{os.getpid()}.tmp"
+    shutil.copyfile(state, unpublished)
+    unpublished.replace(SHARED_PARSE_STATE_DIR / f"{warehouse_name}.msgpack")
 
 
 def read_run_results(command: str, target: Path, stdout: str) -> DbtResult:

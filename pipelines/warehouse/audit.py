@@ -231,6 +231,79 @@ create table if not exists audit.invoice_submission_failures (
 );
 """
 
+APPROVAL_CHANNELS = ("cli", "dashboard", "auto")
+REFUSAL_REASONS = ("closed_period", "figures_do_not_add_up")
+
+# A remittance's posting plan is approved as a whole (by its SHA-256), fixed when its posting starts (every
+# step and every re-run posts from that copy, whatever the marts say since), or refused with the reason.
+# The clearing bank is read back from Sage after posting: each check and what it found per payment.
+REMITTANCE_DDL = f"""
+create table if not exists audit.remittance_approvals (
+    approval_id varchar primary key,
+    {SEQUENCE_COLUMN},
+    payment_number varchar not null,
+    plan_sha256 varchar not null,
+    approved_by varchar not null,
+    approved_at timestamptz not null,
+    channel varchar not null check (channel in ({_sql_list(APPROVAL_CHANNELS)})),
+    note varchar,
+    run_id varchar
+);
+create table if not exists audit.remittance_plans (
+    payment_number varchar primary key,
+    plan_sha256 varchar not null,
+    frozen_at timestamptz not null,
+    run_id varchar
+);
+create table if not exists audit.remittance_plan_lines (
+    payment_number varchar not null,
+    plan_sha256 varchar not null,
+    step_sequence integer not null,
+    step varchar not null,
+    document_code varchar not null,
+    line_number integer,
+    account_type varchar not null,
+    account_code varchar not null,
+    cost_centre varchar,
+    department varchar,
+    tax_code integer,
+    sage_transaction_id bigint,
+    applied_document_code varchar,
+    debit decimal(18, 2) not null,
+    credit decimal(18, 2) not null,
+    narrative varchar
+);
+create table if not exists audit.remittance_refusals (
+    refusal_id varchar primary key,
+    {SEQUENCE_COLUMN},
+    payment_number varchar not null,
+    plan_sha256 varchar,
+    reason varchar not null check (reason in ({_sql_list(REFUSAL_REASONS)})),
+    message varchar not null,
+    refused_at timestamptz not null,
+    run_id varchar
+);
+create table if not exists audit.clearing_bank_checks (
+    check_id varchar primary key,
+    {SEQUENCE_COLUMN},
+    bank_code varchar not null,
+    sage_balance decimal(18, 2) not null,
+    expected_balance decimal(18, 2) not null,
+    difference decimal(18, 2) not null,
+    payments_checked integer not null,
+    detail varchar,
+    checked_at timestamptz not null,
+    run_id varchar
+);
+create table if not exists audit.clearing_bank_check_payments (
+    check_id varchar not null,
+    payment_number varchar not null,
+    sage_net decimal(18, 2) not null,
+    expected_net decimal(18, 2) not null,
+    primary key (check_id, payment_number)
+);
+"""
+
 
 def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``audit`` schema and its tables if they do not exist yet, so every reader finds them."""
@@ -240,6 +313,7 @@ def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(PURCHASE_ORDER_DDL)
     con.execute(SHIPMENT_NOTICE_DDL)
     con.execute(INVOICE_SUBMISSION_DDL)
+    con.execute(REMITTANCE_DDL)
 
 
 def code_version(repo: Path = REPO_ROOT) -> str:
