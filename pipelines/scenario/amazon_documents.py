@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import zipfile
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -175,28 +176,61 @@ def _orders_body(order: AmazonPo) -> list[tuple[str, list]]:
 
 # --- remittances -----------------------------------------------------------------------------------------
 
+# Line kinds, in the remittance contract's terms. An 820 carries an open item (an invoice, or a claim against
+# one) as an RMR, a price claim as an ADX under its invoice's RMR, and an adjustment of the whole payment as an
+# entity-level ADX, which X12 puts before every RMR.
+OPEN_ITEMS = frozenset({"invoice_payment", "shortage_claim", "claim_reversal", "revised_claim"})
+PAYMENT_ADJUSTMENTS = frozenset(
+    {"coop_agreement", "chargeback", "price_protection", "provision", "provision_reversal", "other"}
+)
+DESCRIPTIONS = {
+    "invoice_payment": "Invoice",
+    "shortage_claim": "Quantity shortage",
+    "claim_reversal": "Shortage claim reversal",
+    "revised_claim": "Revised shortage claim",
+    "price_claim": "Price variance",
+    "coop_agreement": "COOP - Service agreement",
+    "chargeback": "Vendor compliance chargeback",
+    "price_protection": "Price protection",
+    "provision": "Provision for receivables",
+    "provision_reversal": "Provision for receivables reversal",
+    "other": "Adjustment",
+}
+# X12 426 adjustment reason codes for the deductions an 820 carries as ADX (Amazon's own codes are unconfirmed).
+ADX_REASONS = {
+    "price_claim": "01",
+    "price_protection": "01",
+    "coop_agreement": "CS",
+    "provision": "CS",
+    "provision_reversal": "CS",
+    "chargeback": "90",
+    "other": "ZZ",
+}
+
 
 @dataclass(frozen=True)
 class RemittanceItem:
-    """One line of a remittance: an invoice paid, or a deduction (negative)."""
+    """One line of a remittance: an invoice paid (in full, short, or less a terms discount), or a deduction
+    (negative) or a deduction given back (positive)."""
 
-    kind: str  # invoice, shortage, price_claim, coop, chargeback
-    reference: str  # the "invoice number" Amazon writes: ours, <inv>SC, XXXX-XXXXXXXX, <n>VCBSINV
+    kind: str  # one of DESCRIPTIONS' keys
+    reference: str  # the "invoice number" Amazon writes: ours, <inv>SC, XXXX-XXXXXXXX, <n>VCBSINV ...
     item_date: date
-    amount: Decimal  # gross, signed; Amazon pays it in full (no terms discount)
+    amount: Decimal  # what was paid on the line, signed: Net Amount Paid, and an 820's RMR04/ADX01
     po_number: str | None = None
     invoice_number: str | None = None  # the invoice a price claim adjusts (its reference is that invoice too)
+    gross: Decimal | None = None  # the invoice amount when it is not amount + discount (a part payment)
+    discount: Decimal = Decimal("0.00")  # terms discount taken on an invoice (positive)
+    remaining: Decimal = Decimal("0.00")  # what Amazon leaves unpaid on an invoice after this line
+    description: str | None = None  # when not the kind's usual one
 
+    @property
+    def invoice_amount(self) -> Decimal:
+        return self.gross if self.gross is not None else self.amount + self.discount
 
-DESCRIPTIONS = {
-    "invoice": "Invoice",
-    "shortage": "Quantity shortage",
-    "price_claim": "Price variance",
-    "coop": "COOP - Service agreement",
-    "chargeback": "Vendor compliance chargeback",
-}
-# X12 426 adjustment reason codes for the deductions an 820 carries as ADX (Amazon's own codes are unconfirmed).
-ADX_REASONS = {"price_claim": "01", "coop": "CS", "chargeback": "90"}
+    @property
+    def text(self) -> str:
+        return self.description or DESCRIPTIONS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -208,7 +242,26 @@ class Payment:
 
     @property
     def amount(self) -> Decimal:
+        """The net Amazon paid; negative when the deductions outweigh the invoices."""
         return sum((item.amount for item in self.items), Decimal("0.00"))
+
+    @property
+    def ordered_items(self) -> tuple[RemittanceItem, ...]:
+        """The lines in the order the 820 and the export both list them, which is the order our readers number
+        them: the payment's own adjustments first, then each open item with the price claims on it after it."""
+        claims: dict[str | None, list[RemittanceItem]] = {}
+        for item in self.items:
+            if item.kind == "price_claim":
+                claims.setdefault(item.invoice_number, []).append(item)
+        ordered = [item for item in self.items if item.kind in PAYMENT_ADJUSTMENTS]
+        for item in self.items:
+            if item.kind in OPEN_ITEMS:
+                ordered.append(item)
+                if item.kind == "invoice_payment":
+                    ordered += claims.pop(item.reference, [])
+        if claims:
+            raise ValueError(f"payment {self.payment_number} has price claims on invoices it does not pay: {claims}")
+        return tuple(ordered)
 
 
 def _pounds(amount: Decimal) -> str:
@@ -229,7 +282,8 @@ _INVOICE_HEADER = [
 def _export_rows(payment: Payment, *, as_text: bool) -> list[list[object]]:
     """The Vendor Central export's layout: a payment block, an `Invoices` label, then the invoice table.
 
-    `as_text` spells amounts as the CSV does (£, thousands separators); the XLSX holds numbers.
+    `as_text` spells amounts as the CSV does (£, thousands separators); the XLSX holds numbers. Only invoice
+    lines carry a terms discount and a remaining amount.
     """
 
     def amount(value: Decimal) -> object:
@@ -244,19 +298,19 @@ def _export_rows(payment: Payment, *, as_text: bool) -> list[list[object]]:
         ["Invoices"],
         _INVOICE_HEADER,
     ]
-    for item in payment.items:
-        is_invoice = item.kind == "invoice"
+    for item in payment.ordered_items:
+        is_invoice = item.kind == "invoice_payment"
         rows.append(
             [
                 payment.payment_number,
                 item.reference,
                 _uk_date(item.item_date),
                 item.po_number or "",
-                DESCRIPTIONS[item.kind],
+                item.text,
+                amount(item.invoice_amount),
+                amount(item.discount) if is_invoice else "",
                 amount(item.amount),
-                amount(Decimal("0.00")) if is_invoice else "",
-                amount(item.amount),
-                amount(Decimal("0.00")) if is_invoice else "",
+                amount(item.remaining) if is_invoice else "",
                 CURRENCY,
             ]
         )
@@ -301,11 +355,15 @@ class Party:
 
 
 def render_820(payment: Payment, control_number: int, prepared_at: datetime, our_id: str, payee: Party) -> bytes:
-    """The payment as an X12 820: entity-level ADX for co-op and chargebacks, an RMR per invoice (its price
-    claim an ADX under it, so RMR04 is what was paid net of it) and per shortage claim. The bank routing and
-    account numbers in BPR are placeholders: nothing downstream reads them."""
+    """The payment as an X12 820, its lines in `Payment.ordered_items` order: an entity-level ADX per adjustment
+    of the whole payment, then an RMR per invoice (RMR04 paid net of the price claims that follow it as ADX,
+    RMR05 the invoice amount, RMR06 the terms discount) and per claim. A negative net is a debit (BPR03 D) of
+    its absolute value. The bank routing and account numbers in BPR are placeholders: nothing downstream reads
+    them."""
+    net = payment.amount
+    handling, flag = ("C", "C") if net >= 0 else ("I", "D")  # a debit is remittance information only
     body: list[tuple[str, ...]] = [
-        ("BPR", "C", _price(payment.amount), "C", "ACH", "CCP", "01", "999999992", "DA", "1234567890",
+        ("BPR", handling, _price(abs(net)), flag, "ACH", "CCP", "01", "999999992", "DA", "1234567890",
          "1AMAZONEU0", "", "01", "204577", "DA", "43218765", _ymd(payment.payment_date)),
         ("TRN", "1", payment.payment_number, "1AMAZONEU0"),
         ("CUR", "PR", CURRENCY),
@@ -313,38 +371,28 @@ def render_820(payment: Payment, control_number: int, prepared_at: datetime, our
         ("N1", "PE", payee.name, "92", payee.identifier),
         ("ENT", "1"),
     ]  # fmt: skip
+    claimed: dict[str | None, Decimal] = defaultdict(Decimal)
     for item in payment.items:
-        if item.kind in ("coop", "chargeback"):
-            body += [
-                ("ADX", _price(item.amount), ADX_REASONS[item.kind], "IV", item.reference),
-                ("NTE", "", DESCRIPTIONS[item.kind]),
-                ("DTM", "003", _ymd(item.item_date)),
-            ]
-    claims = {item.invoice_number: item for item in payment.items if item.kind == "price_claim"}
-    for item in payment.items:
-        if item.kind == "invoice":
-            claim = claims.get(item.reference)
-            paid = item.amount + (claim.amount if claim else Decimal(0))
-            body += [
-                ("RMR", "IV", item.reference, "", _price(paid), _price(item.amount)),
-                ("REF", "PO", item.po_number or ""),
-                ("DTM", "003", _ymd(item.item_date)),
-            ]
-            if claim:
-                body += [
-                    ("ADX", _price(claim.amount), ADX_REASONS["price_claim"]),
-                    ("NTE", "", DESCRIPTIONS["price_claim"]),
-                    ("DTM", "003", _ymd(claim.item_date)),
-                ]
-        elif item.kind == "shortage":
-            body += [
-                ("RMR", "IV", item.reference, "", _price(item.amount), _price(item.amount)),
-                ("NTE", "", DESCRIPTIONS["shortage"]),
-                ("DTM", "003", _ymd(item.item_date)),
-            ]
+        if item.kind == "price_claim":
+            claimed[item.invoice_number] += item.amount
+    for item in payment.ordered_items:
+        if item.kind in PAYMENT_ADJUSTMENTS:
+            body += [("ADX", _price(item.amount), ADX_REASONS[item.kind], "IV", item.reference), *_notes(item)]
+        elif item.kind in OPEN_ITEMS:
+            paid = item.amount + (claimed.pop(item.reference, Decimal(0)) if item.kind == "invoice_payment" else 0)
+            amounts = [_price(paid), _price(item.invoice_amount)] + ([_price(item.discount)] if item.discount else [])
+            body += [("RMR", "IV", item.reference, "", *amounts), *_notes(item)]
+        else:  # a price claim, under its invoice's RMR just written
+            body += [("ADX", _price(item.amount), ADX_REASONS[item.kind]), *_notes(item, with_po=False)]
     sets = [OutboundSet("820", "0001", body)]
     group = OutboundGroup("RA", AMAZON_X12_ID, our_id, str(control_number), X12_VERSION, sets)
     interchange = OutboundInterchange(
         "ZZ", AMAZON_X12_ID, "ZZ", our_id, control_number, prepared_at, X12_INTERCHANGE_VERSION, "P", [group]
     )
     return write_x12(interchange).encode("ascii")
+
+
+def _notes(item: RemittanceItem, *, with_po: bool = True) -> list[tuple[str, ...]]:
+    """An RMR's or ADX's description, PO (a price claim's is its invoice's) and date."""
+    po = [("REF", "PO", item.po_number)] if with_po and item.po_number else []
+    return [("NTE", "", item.text), *po, ("DTM", "003", _ymd(item.item_date))]

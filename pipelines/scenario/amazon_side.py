@@ -8,16 +8,22 @@ exchanges EDIFACT D.96A, HAFIX X12 4010. Amazon sends:
   interchange, several interchanges a day;
 - remittances for the invoices Sage posted, net about 60 days after the invoice date in weekly payment runs,
   with deductions (shortage claims, price claims, co-op, compliance chargebacks): HAFIN's as the Vendor
-  Central export (CSV or XLSX), HAFIX's as an X12 820 and as the export.
+  Central export (CSV or XLSX), HAFIX's as an X12 820 and as the export. Only the runs dated after the last
+  closed Sage period are in the inbox: the business dealt with the earlier ones by hand before avc2sage, and
+  the sample's Sage history holds no customer receipt for them;
+- the planted payments of `planted_remittances` (one of each remittance situation, their lines' expected
+  outcomes in the manifest's `planted_remittances`, what the invoices they touch keep outstanding in its
+  `expected_invoice_outstanding`), paying invoices no regular run pays.
 
 Invoice numbers are the sandbox's: it numbers SOP invoices `f"{n:010d}"` in posting order from 1, and the
 loader posts the history's invoice events in file order, so the n-th invoice event is invoice n.
 
 Also planted: a PO re-sent with a changed delivery window and one re-sent unchanged (manifest `events`; the
 changed one also an anomaly, as its Sage order exists already), a file truncated in transfer and an
-interchange with one unreadable PO (manifest `anomalies`, in the exceptions contract's terms), and the planted
-POs of `planted` (one of each PO line situation, their outcomes in the manifest's `expected_po_lines`). Every
-file's modification time is its arrival time, so the inbox reads them in order.
+interchange with one unreadable PO (manifest `anomalies`, in the exceptions contract's terms, as are the
+planted payments' exceptions), and the planted POs of `planted` (one of each PO line situation, their outcomes
+in the manifest's `expected_po_lines`). Every file's modification time is its arrival time, so the inbox reads
+them in order.
 """
 
 from __future__ import annotations
@@ -64,7 +70,9 @@ from pipelines.scenario.planted import (
     line_anomalies,
     plant_purchase_orders,
 )
+from pipelines.scenario.planted_remittances import PlantedRemittances, plant_remittances
 from pipelines.scenario.profile import VendorProfile
+from pipelines.scenario.sage_invoices import InvoicedLine, SageInvoice, line_gross, shortage_value
 from pipelines.scenario.sage_side import EACH, FULFILMENT_CENTRES, SEASONALITY, WEEKDAY_WEIGHT, DemandModel
 from pipelines.scenario.scales import Scale
 
@@ -88,23 +96,6 @@ class VendorChannel:
     code: str
     standard: str
     our_id: str  # whom Amazon addresses: our X12 interchange id, or our GLN for EDIFACT
-
-
-@dataclass(frozen=True, slots=True)
-class _InvoicedLine:
-    quantity: int
-    unit_price: Decimal  # per selling unit, as the Sage order line
-    vat_rate: Decimal
-
-
-@dataclass(frozen=True)
-class _Invoice:
-    number: str
-    day: date
-    po_number: str
-    vendor_code: str
-    gross: Decimal
-    lines: tuple[_InvoicedLine, ...]
 
 
 @dataclass
@@ -144,6 +135,8 @@ class AmazonSummary:
     anomalies: list[Anomaly]
     events: list[dict[str, str]]
     expected_po_lines: list[dict[str, str | None]]
+    planted_remittances: list[dict[str, Any]]
+    expected_invoice_outstanding: dict[str, str]
 
 
 @dataclass
@@ -173,12 +166,14 @@ class AmazonSide:
         catalogue: list[Product],
         demand: DemandModel,
         as_of: date,
+        closed_through: date | None,
     ) -> None:
         self.rngs = rngs
         self.profile = profile
         self.scale = scale
         self.demand = demand
         self.as_of = as_of
+        self.closed_through = closed_through  # the end of the last period closed in Sage
         self.channels = channels(profile)
         self.catalogue = catalogue
         self.by_sku = {p.sku: p for p in catalogue}
@@ -186,7 +181,7 @@ class AmazonSide:
         self.po_rng = rngs("amazon-purchase-orders")
         self.pos: list[AmazonPo] = []
         self.orders: dict[str, _OpenOrder] = {}
-        self.invoices: list[_Invoice] = []
+        self.invoices: list[SageInvoice] = []
         self.invoices_posted = 0
         self._new_orders: _NewOrders | None = None
 
@@ -264,13 +259,13 @@ class AmazonSide:
         lines = []
         for line_no, quantity in sorted(order.pending.items()):
             sku, unit_price = order.lines[line_no]
-            lines.append(_InvoicedLine(quantity, unit_price, VAT_RATES.get(self.by_sku[sku].vat, Decimal(0))))
+            lines.append(InvoicedLine(quantity, unit_price, VAT_RATES.get(self.by_sku[sku].vat, Decimal(0))))
         order.pending.clear()
-        gross = sum((_line_gross(line.quantity, line) for line in lines), Decimal("0.00"))
+        gross = sum((line_gross(line.quantity, line) for line in lines), Decimal("0.00"))
         number = f"{self.invoices_posted:010d}"
         day = date.fromisoformat(event["date"])
         self.invoices.append(
-            _Invoice(number, day, event["customer_document_no"], order.vendor_code, gross, tuple(lines))
+            SageInvoice(number, day, event["customer_document_no"], order.vendor_code, gross, tuple(lines))
         )
 
     # writing ---------------------------------------------------------------------------------------
@@ -280,10 +275,17 @@ class AmazonSide:
         new_pos = new.drawn + [po for po, _ in new.planted]
         planner = _PoPlanner(self.rngs("amazon-po-files"), self.channels, self.as_of)
         deliveries, anomalies, events = planner.plan(self.pos + new.drawn, [po for po, _ in new.planted])
-        payments = _Remittances(self.rngs("amazon-remittances"), self.scale, self.as_of).payments(
-            self.invoices, self.channels
+        remittances = _Remittances(self.rngs("amazon-remittances"), self.scale, self.as_of, self.closed_through)
+        payments = remittances.payments(self.invoices, self.channels)
+        planted_payments = plant_remittances(
+            self.rngs("amazon-planted-remittances"),
+            self.invoices,
+            payments,
+            self.profile,
+            self.closed_through,
+            self.as_of,
         )
-        remittance_files = self._remittance_files(payments)
+        remittance_files = self._remittance_files(payments, planted_payments)
         for delivery in [*deliveries, *remittance_files]:
             _write(inbox / delivery.name, delivery.data, delivery.arrival)
         in_sage = {po.po_number for po in self.pos}
@@ -293,6 +295,8 @@ class AmazonSide:
                 anomalies.append(Anomaly(PO_CHANGED_AFTER_ORDER, event["po_number"], detail))
         for po, planted in new.planted:
             anomalies += line_anomalies(po.po_number, planted)
+        anomalies += planted_payments.anomalies()
+        every_payment = payments + [planted.payment for planted in planted_payments.payments]
         by_standard = defaultdict(set)
         for po in self.pos + new_pos:
             by_standard[self.channels[po.vendor_code].standard].add(po.po_number)
@@ -309,12 +313,25 @@ class AmazonSide:
             "amazon_purchase_orders_to_order_in_sage": len(new.drawn)
             + sum(planted.gets_sage_order for _, planted in new.planted),
             "amazon_remittance_files": len(remittance_files),
-            "amazon_remittance_payments": len(payments),
-            "amazon_remittance_invoice_lines": sum(item.kind == "invoice" for p in payments for item in p.items),
-            "amazon_remittance_deduction_lines": sum(item.kind != "invoice" for p in payments for item in p.items),
+            "amazon_remittance_payments": len(every_payment),
+            "amazon_remittance_invoice_lines": sum(
+                item.kind == "invoice_payment" for payment in every_payment for item in payment.items
+            ),
+            "amazon_remittance_deduction_lines": sum(
+                item.kind != "invoice_payment" for payment in every_payment for item in payment.items
+            ),
+            "amazon_remittance_payments_planted": len(planted_payments.payments),
+            "amazon_remittance_lines_planted": planted_payments.line_count,
         }
         expected = [entry for po, planted in new.planted for entry in expected_lines(po.po_number, planted)]
-        return AmazonSummary(counts, anomalies, events, expected)
+        return AmazonSummary(
+            counts,
+            anomalies,
+            events,
+            expected,
+            planted_payments.manifest_entries(),
+            planted_payments.expected_outstanding(),
+        )
 
     def new_orders(self) -> _NewOrders:
         """The POs Sage has not seen, once the history has been observed (their numbers avoid its POs')."""
@@ -378,12 +395,16 @@ class AmazonSide:
         products are left out: the history never touches their stock, which is set for their planted outcome."""
         return dict(self.new_orders().eaches)
 
-    def _remittance_files(self, payments: list[Payment]) -> list[_InboxFile]:
+    def _remittance_files(self, payments: list[Payment], planted: PlantedRemittances) -> list[_InboxFile]:
+        """Every payment's files, in payment date order. HAFIN's regular exports alternate CSV and XLSX; the
+        planted payments' exports are CSV."""
         files = []
         payee = Party(self.profile.company_name.upper(), self.profile.x12_vendor_code)
         controls = {code: 500 + n * 400 for n, code in enumerate(self.channels)}
         exports: dict[str, int] = defaultdict(int)
-        for payment in payments:
+        planted_numbers = {entry.payment.payment_number for entry in planted.payments}
+        every_payment = payments + [entry.payment for entry in planted.payments]
+        for payment in sorted(every_payment, key=lambda p: (p.payment_date, p.vendor_code, p.payment_number)):
             channel = self.channels[payment.vendor_code]
             paid_on = datetime.combine(payment.payment_date, time(6, 0))
             if channel.standard == X12:
@@ -392,8 +413,9 @@ class AmazonSide:
                 data = render_820(payment, control, paid_on, channel.our_id, payee)
                 files.append(_InboxFile(f"{channel.code}/820_{paid_on:%Y%m%d_%H%M%S}_{control:09d}.edi", data, paid_on))
             # The export is downloaded from Vendor Central later that morning; HAFIN's alternate CSV and XLSX.
-            as_xlsx = channel.standard == EDIFACT and exports[channel.code] % 2 == 1
-            exports[channel.code] += 1
+            is_regular = payment.payment_number not in planted_numbers
+            as_xlsx = is_regular and channel.standard == EDIFACT and exports[channel.code] % 2 == 1
+            exports[channel.code] += is_regular
             extension = ".xlsx" if as_xlsx else ".csv"
             files.append(
                 _InboxFile(
@@ -412,11 +434,6 @@ def _unique_po_number(rng: random.Random, taken: set[str]) -> str:
         number = random_amazon_po_number(rng)
     taken.add(number)
     return number
-
-
-def _line_gross(quantity: int, line: _InvoicedLine) -> Decimal:
-    goods = to_money(quantity * line.unit_price)
-    return goods + to_money(goods * line.vat_rate / 100)
 
 
 def _write(path: Path, data: bytes, arrival: datetime) -> None:
@@ -606,39 +623,46 @@ def _render_all(interchanges: list[PoInterchange]) -> list[bytes]:
 
 
 class _Remittances:
-    """Amazon's weekly payments per vendor code, each with the deductions it takes."""
+    """Amazon's weekly payments per vendor code, each with the deductions it takes: the runs dated after the
+    last closed Sage period (`closed_through`) and by as_of. The earlier runs were dealt with by hand before
+    avc2sage; Sage holds no receipt for them, and they are not in the inbox."""
 
-    def __init__(self, rng: random.Random, scale: Scale, as_of: date) -> None:
+    def __init__(self, rng: random.Random, scale: Scale, as_of: date, closed_through: date | None) -> None:
         self.rng = rng
         self.terms = scale.amazon_payment_terms_days
         self.as_of = as_of
+        self.closed_through = closed_through
 
-    def payments(self, invoices: list[_Invoice], vendor_channels: dict[str, VendorChannel]) -> list[Payment]:
+    def payments(self, invoices: list[SageInvoice], vendor_channels: dict[str, VendorChannel]) -> list[Payment]:
         payments = []
         for n, (code, channel) in enumerate(vendor_channels.items()):
-            runs: dict[date, list[_Invoice]] = defaultdict(list)
+            runs: dict[date, list[SageInvoice]] = defaultdict(list)
             for invoice in invoices:
                 if invoice.vendor_code != code:
                     continue
                 due = invoice.day + timedelta(days=self.terms)
                 run = due + timedelta(days=(PAYMENT_WEEKDAYS[channel.standard] - due.weekday()) % 7)
-                if run <= self.as_of:
+                if run <= self.as_of and (self.closed_through is None or run > self.closed_through):
                     runs[run].append(invoice)
             number = self.rng.randint(4_100_000_000, 4_100_900_000) + n * 1_000_000
             payments += self._vendor_payments(code, sorted(runs.items()), number)
         return sorted(payments, key=lambda p: (p.payment_date, p.vendor_code))
 
-    def _vendor_payments(self, code: str, runs: list[tuple[date, list[_Invoice]]], number: int) -> list[Payment]:
-        """Deductions drawn at their rates; each kind forced once when chance left a vendor code without it."""
+    def _vendor_payments(self, code: str, runs: list[tuple[date, list[SageInvoice]]], number: int) -> list[Payment]:
+        """Deductions drawn at their rates; each kind forced once when chance left a vendor code without it.
+
+        So the regular payments hold a shortage claim, a price claim, a co-op and a chargeback whenever the
+        open period has a run at all (a shortage claim needs an invoice with a line of two units or more); when
+        it has none, the planted payments (`planted_remittances`) still hold every kind."""
         rng = self.rng
         if not runs:
             return []
         invoices = [invoice for _, run in runs for invoice in run]
-        shortages = {i.number for i in invoices if rng.random() < SHORTAGE_RATE and _shortable(i)}
+        shortages = {i.number for i in invoices if rng.random() < SHORTAGE_RATE and i.shortable}
         price_claims = {i.number for i in invoices if rng.random() < PRICE_CLAIM_RATE}
         coops = {day for day, _ in runs if rng.random() < COOP_RATE}
         chargebacks = {day for day, _ in runs if rng.random() < CHARGEBACK_RATE}
-        shortable = [i.number for i in invoices if _shortable(i)]
+        shortable = [i.number for i in invoices if i.shortable]
         if not shortages and shortable:
             shortages.add(rng.choice(shortable))
         price_claims = price_claims or {rng.choice(invoices).number}
@@ -649,7 +673,9 @@ class _Remittances:
             number += rng.randint(3, 40)
             items: list[RemittanceItem] = []
             for invoice in run:
-                items.append(RemittanceItem("invoice", invoice.number, invoice.day, invoice.gross, invoice.po_number))
+                items.append(
+                    RemittanceItem("invoice_payment", invoice.number, invoice.day, invoice.gross, invoice.po_number)
+                )
                 if invoice.number in price_claims:
                     share = Decimal(rng.choice((2, 3, 5))) / 100
                     amount = -max(Decimal("0.01"), to_money(invoice.gross * share))
@@ -666,7 +692,9 @@ class _Remittances:
                 reference = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(4))
                 reference += f"-{rng.randint(10_000_000, 99_999_999)}"
                 amount = -max(Decimal("0.01"), to_money(invoiced * COOP_SHARE))
-                items.append(RemittanceItem("coop", reference, day - timedelta(days=rng.randint(5, 20)), amount))
+                items.append(
+                    RemittanceItem("coop_agreement", reference, day - timedelta(days=rng.randint(5, 20)), amount)
+                )
             if day in chargebacks:
                 # Capped at a tenth of the run's invoices so no payment goes negative.
                 amount = -min(Decimal(rng.randint(2500, 25000)) / 100, to_money(invoiced / 10))
@@ -675,22 +703,17 @@ class _Remittances:
             payments.append(Payment(code, str(number), day, tuple(items)))
         return payments
 
-    def _claim_day(self, invoice: _Invoice, paid_on: date) -> date:
+    def _claim_day(self, invoice: SageInvoice, paid_on: date) -> date:
         return min(paid_on - timedelta(days=1), invoice.day + timedelta(days=self.rng.randint(10, 25)))
 
-    def _shortage(self, invoice: _Invoice, paid_on: date) -> RemittanceItem:
-        """Amazon's receiving counted fewer units of one line than were invoiced: at most half of the line."""
-        line = self.rng.choice([line for line in invoice.lines if line.quantity >= 2])
-        short = self.rng.randint(1, line.quantity // 2)
+    def _shortage(self, invoice: SageInvoice, paid_on: date) -> RemittanceItem:
+        """Amazon's receiving counted fewer units of one line than were invoiced."""
+        value = shortage_value(self.rng, invoice)
         return RemittanceItem(
-            "shortage",
+            "shortage_claim",
             f"{invoice.number}SC",
             self._claim_day(invoice, paid_on),
-            -_line_gross(short, line),
+            -value,
             invoice.po_number,
             invoice.number,
         )
-
-
-def _shortable(invoice: _Invoice) -> bool:
-    return any(line.quantity >= 2 for line in invoice.lines)

@@ -21,7 +21,7 @@ from pipelines.scenario.formats import iso, write_event_stream, write_json
 from pipelines.scenario.manifest import Manifest
 from pipelines.scenario.planted import planted_policies, planted_products
 from pipelines.scenario.profile import HARTLEY_AND_FINCH, VendorProfile
-from pipelines.scenario.sage_side import DemandModel, SageHistory, build_masters
+from pipelines.scenario.sage_side import DemandModel, SageHistory, build_masters, last_closed_period_end
 from pipelines.scenario.scales import Scale, resolve_scale
 
 MASTERS_FILE = Path("sage/masters.json")
@@ -62,7 +62,8 @@ def generate(
 
     counts: Counter[str] = Counter({**_master_counts(masters), **dict.fromkeys(HISTORY_COUNTS, 0)})
     history = SageHistory(stream_rng(seed, "sage-history"), profile, size, catalogue, policies, demand, start, as_of)
-    amazon = AmazonSide(lambda part: stream_rng(seed, part), profile, size, products, demand, as_of)
+    closed_through = last_closed_period_end(start, as_of)
+    amazon = AmazonSide(lambda part: stream_rng(seed, part), profile, size, products, demand, as_of, closed_through)
     header = {"as_of": iso(as_of), "days": size.history_days}
     events = _stocked_for_new_orders(amazon.observe(history.events()), history, amazon, start, as_of)
     write_event_stream(out / HISTORY_FILE, header, _counted(events, counts, profile))
@@ -81,6 +82,8 @@ def generate(
             {"label": planted.label, "po_number": po.po_number, "vendor_code": po.vendor_code}
             for po, planted in amazon.new_orders().planted
         ],
+        planted_remittances=inbox.planted_remittances,
+        expected_invoice_outstanding=inbox.expected_invoice_outstanding,
     )
     manifest.write(out / MANIFEST_FILE)
     return manifest

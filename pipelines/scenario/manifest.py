@@ -7,6 +7,13 @@ Expected PO lines say what order-to-cash must make of every line of the planted 
 product and selling unit, the quantities accepted, backordered and rejected in the PO's unit (decimal
 strings), Amazon's rejection reason and the unit cost per each as on the PO. Planted POs give each planted PO's
 label (A to L, as `planted` names them), PO number and vendor code, in that order.
+
+Planted remittances (`planted_remittances`) give each planted payment (PA to PF, as `planted_remittances`
+names them): its number, vendor code, date, net amount and purpose, and every line as the readers number
+it, with its amounts (decimal strings), line kind, and the match reconciliation must make (method, status,
+the Sage invoice matched, and a deduction's root invoice). Expected invoice outstanding
+(`expected_invoice_outstanding`) gives, for every invoice a planted payment touches, what Sage must show
+outstanding on it once the payments are posted (a refused payment settles nothing).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any
 from pipelines.scenario.formats import write_json
 
 # Bump whenever the generated files change for the same inputs: outputs are compared across runs by hash.
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class Manifest:
     events: list[dict[str, str]] = field(default_factory=list)
     expected_po_lines: list[dict[str, str | None]] = field(default_factory=list)
     planted_pos: list[dict[str, str]] = field(default_factory=list)
+    planted_remittances: list[dict[str, Any]] = field(default_factory=list)
+    expected_invoice_outstanding: dict[str, str] = field(default_factory=dict)
     generator_version: str = GENERATOR_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -56,6 +65,8 @@ class Manifest:
             "events": [dict(event) for event in self.events],
             "expected_po_lines": [dict(line) for line in self.expected_po_lines],
             "planted_pos": [dict(po) for po in self.planted_pos],
+            "planted_remittances": [dict(payment) for payment in self.planted_remittances],
+            "expected_invoice_outstanding": dict(self.expected_invoice_outstanding),
         }
 
     def write(self, path: Path) -> None:
@@ -73,5 +84,7 @@ class Manifest:
             events=data.get("events", []),  # manifests of generator version 1 have none
             expected_po_lines=data.get("expected_po_lines", []),  # nor those before version 3
             planted_pos=data.get("planted_pos", []),  # nor those before version 4
+            planted_remittances=data.get("planted_remittances", []),  # nor those before version 5
+            expected_invoice_outstanding=data.get("expected_invoice_outstanding", {}),
             generator_version=data["generator_version"],
         )

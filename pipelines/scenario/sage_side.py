@@ -78,6 +78,7 @@ NOMINAL_ACCOUNTS = (
     ("4010", "Sales - zero rated", "SALE", _BOTH_SALES),
     ("4050", "Amazon shortage claims", "SALE", _AMZ_SALES),
     ("4060", "Amazon price variance", "SALE", _AMZ_SALES),
+    ("4070", "Amazon prompt payment discount", "SALE", _AMZ_SALES),
     ("4900", "Exchange differences", "OVHD", ()),
     ("5000", "Cost of sales", "COS", _BOTH_SALES),
     ("6100", "Amazon co-op and marketing", "OVHD", _AMZ_SALES),
@@ -214,6 +215,11 @@ def period_closes(start: date, as_of: date) -> list[tuple[date, date]]:
         closes.append((close_on, end))
         end = month_end(end + timedelta(days=1))
     return closes
+
+
+def last_closed_period_end(start: date, as_of: date) -> date | None:
+    """The end of the last period closed by as_of (every close falls before it); None when none is."""
+    return max((end for _, end in period_closes(start, as_of)), default=None)
 
 
 # --- demand ------------------------------------------------------------------------------------------

@@ -86,11 +86,16 @@ def test_manifest_describes_the_run(small: tuple[Path, Manifest]) -> None:
     assert written["scale"] == "small"
     assert written["generator_version"] == GENERATOR_VERSION
     # The Amazon side plants one unreadable file and one unreadable PO (tests/scenario/test_amazon_side.py), a
-    # PO changed after its Sage order, and the planted POs' line exceptions (tests/scenario/test_planted.py).
+    # PO changed after its Sage order, the planted POs' line exceptions (tests/scenario/test_planted.py) and the
+    # planted payments' exceptions (tests/scenario/test_planted_remittances.py).
     kinds = [anomaly["kind"] for anomaly in written["anomalies"]]
     assert kinds[:3] == ["inbound_file_quarantined", "inbound_set_quarantined", "po_changed_after_order"]
-    assert all(kind.startswith("po_line_") for kind in kinds[3:])
+    po_lines = [kind for kind in kinds[3:] if kind.startswith("po_line_")]
+    assert kinds[3:] == po_lines + [kind for kind in kinds[3:] if kind.startswith("remittance_")]
+    assert len(kinds) - 3 - len(po_lines) == 6
     assert len(written["expected_po_lines"]) == written["counts"]["amazon_purchase_order_lines_planted"] > 0
+    assert len(written["planted_remittances"]) == written["counts"]["amazon_remittance_payments_planted"] == 6
+    assert written["expected_invoice_outstanding"]
     assert Manifest.read(out / MANIFEST_FILE) == manifest
 
 
@@ -181,7 +186,7 @@ def test_discontinued_products_are_never_ordered(masters: dict[str, Any], events
 # masters -----------------------------------------------------------------------------------------------
 def test_chart_of_accounts_and_banks(masters: dict[str, Any]) -> None:
     references = {code["reference"] for code in masters["nominal_codes"]}
-    expected = "1001 1100 1150 1200 1210 1230 2150 2200 2201 3000 4000 4010 4050 4060 5000 6100 6200 6300 9999"
+    expected = "1001 1100 1150 1200 1210 1230 2150 2200 2201 3000 4000 4010 4050 4060 4070 5000 6100 6200 6300 9999"
     assert set(expected.split()) <= references
     assert set(masters["control_accounts"].values()) <= references
     assert {(b["code"], b["nominal"]) for b in masters["banks"]} == {

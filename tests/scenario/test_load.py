@@ -105,24 +105,36 @@ def test_amazon_balance_is_the_sum_of_its_invoices(loaded: LoadSummary, sandbox:
 def test_remittances_pay_the_invoices_sage_posted(
     loaded: LoadSummary, scenario: tuple[Path, Manifest], sandbox: tuple[SageClient, Any]
 ) -> None:
-    """The generator knows the sandbox's invoice numbers in advance: number, PO and gross must all agree."""
+    """The generator knows the sandbox's invoice numbers in advance: number, PO and gross must all agree. A
+    planted payment's line names its invoice as the manifest expects it matched (maybe not by its number), or
+    none when Sage holds no such invoice."""
     client, _ = sandbox
     posted = {
         i["reference"]: (i["second_reference"], Decimal(str(i["document_gross_value"])))
         for i in client.get_all("sales_posted_transactions", {"$filter": f"trader_transaction_type eq '{INVOICE}'"})
     }
+    matched_as = {
+        (payment["payment_number"], line["line_number"]): line["expected_invoice_reference"]
+        for payment in scenario[1].planted_remittances
+        for line in payment["lines"]
+    }
     paid = {}
+    unknown = []
     for export in sorted((scenario[0] / "inbox").glob("*/REMITTANCE_*.csv")):
         parsed = read_remittance_export(export.read_bytes(), export.name, date_order="DMY")
         for result in parsed.sets:
             assert isinstance(result.document, RemittancePayment)
-            paid |= {
-                line.invoice_number: (line.po_number, line.gross_amount)
-                for line in result.document.lines
-                if line.description == "Invoice"
-            }
+            for number, line in enumerate(result.document.lines, start=1):
+                if line.description != "Invoice":
+                    continue
+                invoice = matched_as.get((result.document.payment_number, number), line.invoice_number)
+                if invoice is None:
+                    unknown.append(line.invoice_number)
+                else:
+                    paid[invoice] = (line.po_number, line.gross_amount)
     assert paid
     assert {number: posted[number] for number in paid} == paid
+    assert unknown == ["9999999999"] and unknown[0] not in posted
 
 
 def test_the_month_before_as_of_is_closed(loaded: LoadSummary, sandbox: tuple[SageClient, Any]) -> None:
