@@ -13,6 +13,8 @@ detected as (
     select * from {{ ref('int_exceptions_purchase_orders') }}
     union all by name
     select * from {{ ref('int_exceptions_documents') }}
+    union all by name
+    select * from {{ ref('int_exceptions_remittances') }}
 ),
 
 kinds as (
