@@ -6,6 +6,7 @@ import logging
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ import duckdb
 from pipelines.settings import BusinessConfig, Locations, SettingsError, load_business_config
 
 if TYPE_CHECKING:
+    from pipelines.remittances.batch import RemittanceSummary
     from pipelines.scenario.load import LoadSummary
     from pipelines.scenario.warehouse import WarehouseActivity
 
@@ -233,6 +235,68 @@ def ingest(locations: Locations) -> None:
         raise click.ClickException(f"the Sage 200 load failed: {sage_error}")
 
 
+@main.command("post-remittances")
+@click.option("--dry-run", is_flag=True, help="Print each payment's status and exact plan; post nothing.")
+@click.pass_obj
+def post_remittances(locations: Locations, dry_run: bool) -> None:
+    """Post Amazon's payments to Sage (credit notes, receipt, allocation, bank payment and receipt, transfer) as
+    far as approval allows, then check the clearing bank; with --dry-run print every plan and post nothing."""
+    config = business_config(locations)
+    if dry_run:
+        for line in dry_run_lines(locations, config):
+            click.echo(line)
+        return
+    from pipelines.passes import RemittancePostingFailed
+    from pipelines.passes import post_remittances as post
+    from pipelines.sage200.auth import tokens_from_environment
+
+    try:
+        post(locations, config, tokens_from_environment(), progress=click.echo)
+    except RemittancePostingFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def dry_run_lines(locations: Locations, config: BusinessConfig) -> list[str]:
+    from pipelines.remittances.batch import planned_payments
+
+    try:
+        planned = planned_payments(locations.warehouse, config.banks.clearing)
+    except duckdb.Error as exc:
+        raise click.ClickException(
+            f"cannot read the remittance plans in {locations.warehouse} ({exc}): run `avc2sage run` first"
+        ) from exc
+    lines = []
+    for payment in planned:
+        lines += [*payment.lines(), ""]
+    statuses = Counter(payment.status.replace("_", " ") for payment in planned)
+    counted = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())) or "none"
+    lines.append(f"{len(planned)} payment(s): {counted}. Dry run: nothing was posted.")
+    return lines
+
+
+@main.command("approve")
+@click.argument("payment")
+@click.option("--by", "by", required=True, help="Who approves; recorded in the audit trail.")
+@click.option("--note", help="What was checked, or why it is approved.")
+@click.pass_obj
+def approve(locations: Locations, payment: str, by: str, note: str | None) -> None:
+    """Approve an Amazon payment's posting plan, as `post-remittances --dry-run` prints it, so that
+    `post-remittances` (or the next run) posts it to Sage."""
+    from pipelines.remittances.approval import ApprovalRefused
+    from pipelines.remittances.approval import approve as approve_payment
+
+    try:
+        approval = approve_payment(locations.warehouse, payment, by, note)
+    except ApprovalRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    except duckdb.Error as exc:
+        raise click.ClickException(f"cannot read the payments in {locations.warehouse} ({exc})") from exc
+    click.echo(
+        f"Approved payment {payment} (plan {approval.plan_sha256[:12]}) by {approval.approved_by}:"
+        " `avc2sage post-remittances` or the next run posts it."
+    )
+
+
 @main.command("sql")
 @click.option("-c", "--command", "query", help="Run this SQL and print the result, instead of a shell.")
 @click.pass_obj
@@ -312,7 +376,10 @@ def business_config(locations: Locations) -> BusinessConfig:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench/results.json"), show_default=True)
 @click.option("--cache", type=click.Path(path_type=Path), default=Path("data/generated/bench"), show_default=True)
 @click.option(
-    "--part", type=click.Choice(["all", "sage", "edi", "orders", "documents"]), default="all", show_default=True
+    "--part",
+    type=click.Choice(["all", "sage", "edi", "orders", "documents", "remittances"]),
+    default="all",
+    show_default=True,
 )
 def bench(scale: str, out: Path, cache: Path, part: str) -> None:
     """Time and peak memory per stage on a year of a large vendor, beside a floor measured in the same run."""
@@ -320,6 +387,7 @@ def bench(scale: str, out: Path, cache: Path, part: str) -> None:
     from pipelines.bench_documents import run_documents_bench
     from pipelines.bench_edi import run_edi_bench
     from pipelines.bench_orders import run_orders_bench
+    from pipelines.bench_remittances import run_remittances_bench
 
     results = []
     if part in {"all", "sage"}:
@@ -337,6 +405,10 @@ def bench(scale: str, out: Path, cache: Path, part: str) -> None:
         click.echo("Document stages: a month of ship notices and invoices (550 despatches, ~21,000 lines) ...")
         with tempfile.TemporaryDirectory() as work:
             results += run_documents_bench(Path(work))
+    if part in {"all", "remittances"}:
+        click.echo("Remittance stages: a year of payments (~103,000 lines) against 80,000 Sage invoices ...")
+        with tempfile.TemporaryDirectory() as work:
+            results += run_remittances_bench(Path(work))
     write_results(out, scale, results)
     click.echo(format_results(results))
     click.echo(f"\nWritten to {out}")
@@ -354,7 +426,7 @@ def bench(scale: str, out: Path, cache: Path, part: str) -> None:
 )
 def demo(seed: int, as_of: date | None, folder: Path) -> None:
     """Generate the sample vendor, load it into a Sage 200 sandbox, run the full pass, show the results."""
-    from pipelines.passes import full_pass
+    from pipelines.passes import count_rows, full_pass
     from pipelines.sage200.client import SageClient
     from pipelines.sage200.sandbox.server import api_url, run_in_thread
     from pipelines.sage200.summary import format_summary, read_summary
@@ -399,10 +471,20 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
             click.echo(f"   {line}")
         click.echo("\n8. The next pass: ship notices, carton labels and invoices for what Sage confirmed")
         result = full_pass(locations, config, "sandbox", progress=lambda line: click.echo(f"   {line}"))
-    for line in documents_summary(result.snapshot):
+        for line in documents_summary(result.snapshot):
+            click.echo(f"   {line}")
+        click.echo(f"   Documents for Amazon in {locations.outbox}; carton labels (PDF) in {folder / 'labels'}")
+        click.echo(
+            "\n9. Amazon's payments: each one waiting is approved by the demo, then posted through the clearing bank"
+        )
+        remittances = approve_and_post_remittances(locations, config)
+        result.rows_per_table = count_rows(locations.warehouse)  # the tables as posting left them
+    click.echo("\n   The reconciliation:")
+    for line in remittances.lines():
         click.echo(f"   {line}")
-    click.echo(f"   Documents for Amazon in {locations.outbox}; carton labels (PDF) in {folder / 'labels'}")
-    click.echo(f"\n9. Stopped the sandbox. Planted anomalies in the manifest: {len(manifest.anomalies)}")
+    for line in remittance_statuses(result.snapshot):
+        click.echo(f"   {line}")
+    click.echo(f"\n10. Stopped the sandbox. Planted anomalies in the manifest: {len(manifest.anomalies)}")
     for anomaly in manifest.anomalies:
         click.echo(f"   {anomaly.kind}: {anomaly.document_reference}")
     click.echo("")
@@ -416,6 +498,36 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
     )
     if not summary.trial_balance_agrees:
         sys.exit(1)
+
+
+def approve_and_post_remittances(locations: Locations, config: BusinessConfig) -> RemittanceSummary:
+    """The demo's finance person: approve every payment waiting for a person, then post."""
+    from pipelines.passes import post_remittances as post
+    from pipelines.remittances.approval import approve as approve_payment
+    from pipelines.remittances.batch import AWAITING_APPROVAL, planned_payments
+
+    for planned in planned_payments(locations.warehouse, config.banks.clearing):
+        if planned.status == AWAITING_APPROVAL:
+            number = planned.payment.payment_number
+            approve_payment(locations.warehouse, number, "demo", note="approved by avc2sage demo")
+            click.echo(f"   avc2sage approve {number} --by demo   ({planned.why})")
+    return post(locations, config, "sandbox")  # what it did is printed as the reconciliation
+
+
+def remittance_statuses(snapshot: Path) -> list[str]:
+    """One line per Amazon payment: where its posting stands, as the marts say after the run."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        rows = con.execute(
+            """
+            select payment_number, payment_date, net_paid, currency, posting_status, exceptions_count
+            from marts.remittance_payments
+            order by payment_date, payment_number
+            """
+        ).fetchall()
+    return [
+        f"payment {number} of {day}: net {net:,.2f} {currency}, {status.replace('_', ' ')}, {exceptions} exception(s)"
+        for number, day, net, currency, status, exceptions in rows
+    ]
 
 
 def documents_summary(snapshot: Path) -> list[str]:

@@ -20,6 +20,11 @@ from orchestration.defs.orders import (
     purchase_orders_ready_for_write_back,
     sales_orders_and_acknowledgements,
 )
+from orchestration.defs.remittances import (
+    remittance_posting_job,
+    remittance_posting_schedule,
+    remittance_postings,
+)
 from orchestration.defs.resources import default_resources
 from orchestration.defs.schedules import sage_sync_job, sage_sync_schedule
 from orchestration.defs.transform import dbt_models, warehouse_snapshot
@@ -32,11 +37,12 @@ defs = dg.Definitions(
         dbt_models,
         sales_orders_and_acknowledgements,
         ship_notices_and_invoices,
+        remittance_postings,
         warehouse_snapshot,
     ],
     asset_checks=[purchase_orders_ready_for_write_back],
-    jobs=[sage_sync_job, order_to_cash_job, despatch_to_invoice_job],
-    schedules=[sage_sync_schedule],
+    jobs=[sage_sync_job, order_to_cash_job, despatch_to_invoice_job, remittance_posting_job],
+    schedules=[sage_sync_schedule, remittance_posting_schedule],
     sensors=[amazon_inbox_sensor, sage_despatch_sensor, sage_invoice_sensor],
     resources=default_resources(),
 )

@@ -19,6 +19,7 @@ from pipelines.amazon.ingest import IngestSummary, ingest
 from pipelines.edi.work import BatchSummary
 from pipelines.invoices.batch import run_invoice_batch
 from pipelines.orders.batch import OrderBatchSummary, run_order_batch
+from pipelines.remittances.batch import RemittanceSummary, run_remittance_batch
 from pipelines.sage200 import source as sage200
 from pipelines.sage200.auth import TokenProvider
 from pipelines.sage200.client import SageClient
@@ -40,6 +41,7 @@ class PassSummary:
     orders: OrderBatchSummary | None = None
     shipments: BatchSummary | None = None
     invoices: BatchSummary | None = None
+    remittances: RemittanceSummary | None = None
 
 
 WAREHOUSE_SCHEMAS = ("raw_app", "raw_amazon", "raw_sage200", "staging", "intermediate", "marts")
@@ -63,8 +65,8 @@ def load_sage(locations: Locations, tokens: str | TokenProvider) -> None:
         sage200.run(client, destination=str(locations.warehouse), pipelines_dir=dlt_pipelines_dir(locations.warehouse))
 
 
-# What the order-to-cash batches' audit rows feed: the order, shipment, invoice and document marts and the
-# exceptions, rebuilt after the batches.
+# What the order-to-cash and remittance batches' audit rows feed: the order, shipment, invoice, document and
+# remittance marts and the exceptions, rebuilt after the batches.
 AFTER_ORDER_BATCH = "source:audit+"
 # Built only after the batch when one runs: before it, every PO about to be acknowledged would raise (and
 # seconds later resolve) a deadline exception, noise in a history people are alerted from.
@@ -109,6 +111,11 @@ class OrderBatchFailed(StageFailed):
 class DocumentBatchFailed(StageFailed):
     """The ship notice or invoice batch stopped as a whole (one document failing never does); the models it
     feeds were rebuilt from what it had done."""
+
+
+class RemittancePostingFailed(StageFailed):
+    """The remittance posting stopped as a whole (one payment failing never does: Sage unreachable, the clearing
+    bank missing); the models it feeds were rebuilt from what it had posted."""
 
 
 def full_pass(
@@ -168,7 +175,8 @@ def run_stages(
         raise OrderBatchFailed(f"the order batch failed: {errors['orders']}") from errors["orders"]
     if errors:
         stage, error = next(iter(errors.items()))
-        raise DocumentBatchFailed(f"the {stage} batch failed: {error}") from error
+        failure = RemittancePostingFailed if stage == "remittances" else DocumentBatchFailed
+        raise failure(f"the {stage} batch failed: {error}") from error
 
 
 def order_stages(
@@ -181,9 +189,10 @@ def order_stages(
     clock: Callable[[], datetime] | None = None,
 ) -> dict[str, Exception]:
     """Order to cash on what dbt just built: sales orders and acknowledgements, ship notices for Sage's
-    despatches, invoices for Sage's invoices; then the models their audit rows feed (also when a batch
-    failed: what it did before failing must show). Each batch runs whatever another did; their failures are
-    returned by stage (orders, shipments, invoices), not raised."""
+    despatches, invoices for Sage's invoices, Amazon's payments posted to Sage; then the models their audit
+    rows feed (also when a batch failed: what it did before failing must show). Each batch runs whatever
+    another did; their failures are returned by stage (orders, shipments, invoices, remittances), not
+    raised."""
     now = clock or _utc_now
     errors: dict[str, Exception] = {}
     try:
@@ -217,11 +226,72 @@ def order_stages(
     except Exception as exc:
         progress(f"invoice batch FAILED: {exc}")
         errors["invoices"] = exc
+    error = remittance_stage(locations, config, tokens, trigger, summary, progress, now)
+    if error is not None:
+        errors["remittances"] = error
+    rebuild_after_batches(locations, trigger, progress, clock)
+    return errors
+
+
+def remittance_stage(
+    locations: Locations,
+    config: BusinessConfig,
+    tokens: str | TokenProvider,
+    trigger: str,
+    summary: PassSummary,
+    progress: Callable[[str], None],
+    clock: Callable[[], datetime],
+) -> Exception | None:
+    """Amazon's payments posted to Sage as far as their gates allow, and the clearing bank checked; the
+    failure of the stage as a whole, if any, is returned (recorded in audit.runs), not raised."""
+    try:
+        with (
+            record_run(locations.warehouse, "remittance_posting", trigger) as run,
+            SageClient(locations.sage_url, tokens).connect() as client,
+        ):
+            summary.remittances = run_remittance_batch(locations, config, client, clock=clock, run_id=run.run_id)
+            run.rows_per_table = {
+                "payments_posted": len(summary.remittances.posted),
+                "documents_posted": summary.remittances.documents["posted"],
+                "awaiting_approval": len(summary.remittances.awaiting_approval),
+                "refused": len(summary.remittances.refused),
+                "incomplete": len(summary.remittances.incomplete) + len(summary.remittances.not_done),
+            }
+    except Exception as exc:
+        progress(f"remittance posting FAILED: {exc}")
+        return exc
+    for line in summary.remittances.lines():
+        progress(f"remittances: {line}")
+    return None
+
+
+def rebuild_after_batches(
+    locations: Locations, trigger: str, progress: Callable[[str], None], clock: Callable[[], datetime] | None
+) -> None:
     with record_run(locations.warehouse, "dbt_build_orders", trigger) as dbt_run:
         result = run_dbt("build", locations.warehouse, select=AFTER_ORDER_BATCH, now=clock() if clock else None)
         dbt_run.rows_per_table = {"nodes": result.nodes}
-    progress(f"order, shipment and invoice marts and exceptions rebuilt ({result.nodes} nodes)")
-    return errors
+    progress(f"order, shipment, invoice and remittance marts and exceptions rebuilt ({result.nodes} nodes)")
+
+
+def post_remittances(
+    locations: Locations,
+    config: BusinessConfig,
+    tokens: str | TokenProvider,
+    *,
+    trigger: str = "cli",
+    progress: Callable[[str], None] = log.info,
+    clock: Callable[[], datetime] | None = None,
+) -> RemittanceSummary:
+    """The remittance stage on its own (after `avc2sage approve`, without a full pass): post, rebuild the models
+    its audit rows feed, publish the read snapshot. Raises RemittancePostingFailed when the stage failed."""
+    summary = PassSummary(run_id="", snapshot=locations.warehouse)
+    error = remittance_stage(locations, config, tokens, trigger, summary, progress, clock or _utc_now)
+    rebuild_after_batches(locations, trigger, progress, clock)
+    publish(locations, summary, progress)
+    if error is not None:
+        raise RemittancePostingFailed(f"the remittance posting failed: {error}") from error
+    return summary.remittances  # set whenever the stage did not fail
 
 
 def _utc_now() -> datetime:

@@ -315,9 +315,12 @@ class ApprovalSettings:
 
     Attributes:
         posting_threshold: Payments whose posting plan moves more than this need a second approver.
+        auto_approve: Whether fully matched payments with no exception, within the threshold, post without a
+            person approving them. Optional, ``False`` (every payment waits for a person) when left out.
     """
 
     posting_threshold: Decimal
+    auto_approve: bool = False
 
 
 @dataclass(frozen=True)
@@ -480,7 +483,10 @@ def _lead_times(table: _Table) -> LeadTimes:
 
 
 def _approval(table: _Table) -> ApprovalSettings:
-    return ApprovalSettings(posting_threshold=table.decimal("posting_threshold", example="5000.00"))
+    return ApprovalSettings(
+        posting_threshold=table.decimal("posting_threshold", example="5000.00"),
+        auto_approve=table.boolean("auto_approve", default=False),
+    )
 
 
 def _shipping(table: _Table | None) -> ShippingSettings:

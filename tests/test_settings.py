@@ -86,6 +86,7 @@ OPTIONAL = {
     "shipping.carton_eaches",
     "shipping.cartons_per_pallet",
     "shipping.sscc_extension_digit",
+    "approval.auto_approve",
 }
 ALL_SETTINGS = [f"{section}.{field.name}" for section, schema in SECTIONS.items() for field in fields(schema)]
 

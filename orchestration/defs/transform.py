@@ -20,15 +20,16 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         yield from dbt.cli(["build"], context=context).stream()
 
 
-# The snapshot comes after the write-back, so people see the orders, acknowledgements, ship notices and
-# invoices just made.
+# The snapshot comes after the write-back, so people see the orders, acknowledgements, ship notices,
+# invoices and remittance postings just made.
 SALES_ORDERS_AND_ACKNOWLEDGEMENTS = dg.AssetKey(["orders", "sales_orders_and_acknowledgements"])
 SHIP_NOTICES = dg.AssetKey(["shipments", "ship_notices"])
 AMAZON_INVOICES = dg.AssetKey(["invoices", "amazon_invoices"])
+REMITTANCE_POSTINGS = dg.AssetKey(["remittances", "remittance_postings"])
 
 
 @dg.asset(
-    deps=[dbt_models, SALES_ORDERS_AND_ACKNOWLEDGEMENTS, SHIP_NOTICES, AMAZON_INVOICES],
+    deps=[dbt_models, SALES_ORDERS_AND_ACKNOWLEDGEMENTS, SHIP_NOTICES, AMAZON_INVOICES, REMITTANCE_POSTINGS],
     pool=WAREHOUSE_POOL,
     group_name="publish",
     description="The read-only copy of the warehouse that the dashboard and analysts open.",

@@ -39,16 +39,26 @@ def sage_references(config: BusinessConfig) -> Iterator[dict[str, Any]]:
 
 
 def business_rules(config: BusinessConfig) -> Iterator[dict[str, Any]]:
-    """The single values dbt applies, as text (exact decimals; the models cast them)."""
+    """The single values dbt applies, as text (exact decimals, `true`/`false`; the models cast them)."""
     rules = {
         "company.timezone": config.company.timezone,
         "tolerances.price_tolerance_percent": config.tolerances.price_tolerance_percent,
         "tolerances.remittance_amount_tolerance": config.tolerances.remittance_amount_tolerance,
         "lead_times.backorder_days": config.lead_times.backorder_days,
         "lead_times.ack_deadline_hours": config.lead_times.ack_deadline_hours,
+        "approval.posting_threshold": config.approval.posting_threshold,
+        "approval.auto_approve": config.approval.auto_approve,
+        "banks.use_in_transit": config.banks.use_in_transit,
     }
     for setting, value in rules.items():
-        yield {"setting": setting, "value": str(value), "sage_entity": None}
+        yield {"setting": setting, "value": _text(value), "sage_entity": None}
+
+
+def _text(value: object) -> str:
+    # SQL's spelling of a boolean, which `cast(... as boolean)` reads back; Python's str() would say "True".
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def vendor_code_rows(config: BusinessConfig) -> Iterator[dict[str, Any]]:

@@ -45,7 +45,7 @@ def test_definitions_list_the_assets_jobs_and_schedules(definitions: dg.Definiti
         "sage_despatch_sensor",
         "sage_invoice_sensor",
     ]
-    assert [schedule.cron_schedule for schedule in definitions.schedules] == ["*/15 * * * *"]
+    assert [schedule.cron_schedule for schedule in definitions.schedules] == ["*/15 * * * *", "0 6 * * *"]
     assert set(definitions.resources) == {"warehouse", "sage", "dlt", "dbt"}
 
 

@@ -201,6 +201,7 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
         ("order_batch", "succeeded"),
         ("shipment_batch", "succeeded"),
         ("invoice_batch", "succeeded"),
+        ("remittance_posting", "succeeded"),
         ("dbt_build_orders", "succeeded"),
     ]
     [(rows_json,)] = query(warehouse, "select rows_per_table from audit.runs where job = 'run'")
@@ -263,6 +264,7 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
         "order_batch": "succeeded",  # pass 2's: no orders are placed on data Sage could not refresh
         "shipment_batch": "succeeded",
         "invoice_batch": "succeeded",
+        "remittance_posting": "succeeded",
         "dbt_build_orders": "succeeded",
     }
     [(error,)] = query(warehouse, "select arg_max(error, started_at) from audit.runs where job = 'sage_load'")
