@@ -14,10 +14,9 @@ from orchestration.defs.ingestion import WAREHOUSE_POOL, configuration_raw, sage
 from orchestration.defs.resources import SageResource, WarehouseResource
 from orchestration.defs.transform import AMAZON_INVOICES, SHIP_NOTICES, dbt_models, warehouse_snapshot
 from pipelines.invoices.batch import run_invoice_batch
-from pipelines.passes import AFTER_ORDER_BATCH
+from pipelines.passes import build_after_batches
 from pipelines.sage200.client import SageClient
 from pipelines.shipments.batch import run_shipment_batch
-from pipelines.transform import run_dbt
 from pipelines.warehouse.audit import record_run
 
 SHIPMENT_LINES = dg.AssetKey(["intermediate", "int_shipment_lines_prepared"])
@@ -53,7 +52,7 @@ def ship_notices_and_invoices(
     with record_run(warehouse.warehouse, "invoice_batch", trigger) as run:
         invoices = run_invoice_batch(locations, config, run_id=run.run_id)
     with record_run(warehouse.warehouse, "dbt_build_orders", trigger):
-        run_dbt("build", warehouse.warehouse, select=AFTER_ORDER_BATCH)
+        build_after_batches(warehouse.warehouse)
     for key, summary in ((SHIP_NOTICES, shipments), (AMAZON_INVOICES, invoices)):
         yield dg.MaterializeResult(
             asset_key=key,

@@ -18,8 +18,7 @@ from orchestration.defs.transform import SALES_ORDERS_AND_ACKNOWLEDGEMENTS, dbt_
 from pipelines.amazon.inbox import scan
 from pipelines.orders.batch import run_order_batch
 from pipelines.orders.readiness import write_back_blockers
-from pipelines.passes import AFTER_ORDER_BATCH
-from pipelines.transform import run_dbt
+from pipelines.passes import build_after_batches
 from pipelines.warehouse.audit import record_run
 
 PURCHASE_ORDERS = dg.AssetKey(["marts", "purchase_orders"])
@@ -54,7 +53,7 @@ def sales_orders_and_acknowledgements(
     with record_run(warehouse.warehouse, "order_batch", trigger) as run, sage.client() as client:
         summary = run_order_batch(warehouse.locations(), warehouse.business_config(), client, run_id=run.run_id)
     with record_run(warehouse.warehouse, "dbt_build_orders", trigger):
-        run_dbt("build", warehouse.warehouse, select=AFTER_ORDER_BATCH)
+        build_after_batches(warehouse.warehouse)
     return dg.MaterializeResult(
         metadata={
             "orders_created": len(summary.orders_created),

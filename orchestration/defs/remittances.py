@@ -11,9 +11,8 @@ import dagster as dg
 from orchestration.defs.ingestion import WAREHOUSE_POOL, amazon_raw, configuration_raw, sage200_raw
 from orchestration.defs.resources import SageResource, WarehouseResource
 from orchestration.defs.transform import REMITTANCE_POSTINGS, dbt_models, warehouse_snapshot
-from pipelines.passes import AFTER_ORDER_BATCH
+from pipelines.passes import build_after_batches
 from pipelines.remittances.batch import run_remittance_batch
-from pipelines.transform import run_dbt
 from pipelines.warehouse.audit import record_run
 
 REMITTANCE_MARTS = [
@@ -39,7 +38,7 @@ def remittance_postings(
     with record_run(warehouse.warehouse, "remittance_posting", trigger) as run, sage.client() as client:
         summary = run_remittance_batch(warehouse.locations(), warehouse.business_config(), client, run_id=run.run_id)
     with record_run(warehouse.warehouse, "dbt_build_orders", trigger):
-        run_dbt("build", warehouse.warehouse, select=AFTER_ORDER_BATCH)
+        build_after_batches(warehouse.warehouse)
     clearing = summary.clearing
     return dg.MaterializeResult(
         metadata={

@@ -344,6 +344,10 @@ def audit_trail(con: duckdb.DuckDBPyConnection) -> None:
     insert(con, "audit.remittance_refusals", {
         "refusal_id": "r-p9", "payment_number": P9, "reason": "closed_period", "message": CLOSED_PERIOD,
         "refused_at": "2026-03-15 08:00+00",
+    }, {
+        # A refusal of another plan of P5 (an earlier version, a mapping since corrected) no longer holds.
+        "refusal_id": "r-p5", "payment_number": P5, "plan_sha256": STALE_SHA, "reason": "figures_do_not_add_up",
+        "message": "an earlier plan did not balance", "refused_at": "2026-03-14 08:00+00",
     })  # fmt: skip
     check = {"bank_code": CLEARING, "sage_balance": D("0.00"), "payments_checked": 3}
     insert(con, "audit.clearing_bank_checks",

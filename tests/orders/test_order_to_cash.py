@@ -27,7 +27,9 @@ from pipelines.edi.edifact.reader import read_interchange
 from pipelines.edi.x12 import default_registry, parse_interchange
 from pipelines.invoices.batch import run_invoice_batch
 from pipelines.orders.batch import run_order_batch
-from pipelines.passes import PassSummary, full_pass, ingest_amazon, load_stages
+from pipelines.passes import PassSummary, build_after_batches, full_pass, ingest_amazon, load_stages
+from pipelines.remittances.approval import approve
+from pipelines.remittances.batch import run_remittance_batch
 from pipelines.sage200.client import SageClient
 from pipelines.sage200.sandbox.backoffice import BackOffice
 from pipelines.sage200.sandbox.server import api_url, run_in_thread
@@ -512,3 +514,262 @@ def application_advice(*, sender: str, receiver: str, rejected_st02: str) -> byt
     isa = ["ISA", "00", " " * 10, "00", " " * 10, "ZZ", sender.ljust(15), "ZZ", receiver.ljust(15), "260315", "1600"]
     isa += ["U", "00401", "000007001", "0", "P", ">"]
     return ("*".join(isa) + "~\n" + "".join(f"{segment}~\n" for segment in segments)).encode()
+
+
+# --- part 3: Amazon's payments → Sage, through the clearing bank -------------------------------------------
+
+CLEARING, REAL, IN_TRANSIT, CUSTOMER = "AMZCLR", "BARC01", "CIT01", "AMA001"  # the example configuration's
+REMITTANCE_KINDS = "starts_with(kind, 'remittance_') or kind = 'clearing_bank_difference'"
+STANDARD_VAT = Decimal("20")
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What Sage holds that remittance postings move, read through the API."""
+
+    nominal: dict[str, Decimal]  # balance by reference/cost centre/department
+    banks: dict[str, Decimal]
+    customer: Decimal
+    outstanding: dict[str, Decimal]  # by reference, invoices only
+    unallocated: Decimal  # what the customer's receipts and credit notes still hold, as Sage signs it
+
+
+def read_ledger(api: str) -> Ledger:
+    with SageClient(api, "sandbox").connect() as client:
+        nominal = {
+            f"{code['reference']}/{code['cost_centre_code']}/{code['department_code']}": Decimal(
+                code["balance_year_to_date"]
+            )
+            for code in client.get_all("nominal_codes")
+        }
+        banks = {bank["code"]: Decimal(bank["balance"]) for bank in client.get("banks")}
+        [customer] = client.get("customers", {"$filter": f"reference eq '{CUSTOMER}'"})
+        transactions = list(client.get_all(f"customers/{customer['id']}/sales_posted_transactions"))
+    invoices = [t for t in transactions if t["trader_transaction_type"] == "TradingAccountEntryTypeInvoice"]
+    others = [t for t in transactions if t["trader_transaction_type"] != "TradingAccountEntryTypeInvoice"]
+    return Ledger(
+        nominal=nominal,
+        banks=banks,
+        customer=Decimal(customer["balance"]),
+        outstanding={t["reference"]: Decimal(t["document_outstanding_value"]) for t in invoices},
+        unallocated=sum((Decimal(t["document_outstanding_value"]) for t in others), Decimal(0)),
+    )
+
+
+def movement(before: Ledger, after: Ledger, account: str) -> Decimal:
+    return after.nominal[account] - before.nominal[account]
+
+
+@dataclass
+class Remitted:
+    locations: Locations
+    manifest: Any
+    api_url: str
+    before: Ledger
+    after: Ledger
+    approved: list[str]
+    postings: int
+    again: Any  # the second run's RemittanceSummary
+    postings_again: int
+
+    def planted(self, label: str) -> dict[str, Any]:
+        [payment] = [p for p in self.manifest.planted_remittances if p["label"] == label]
+        return payment
+
+
+@pytest.fixture(scope="module")
+def remitted(first_pass: FirstPass, played: Played) -> Remitted:
+    """After pass 2 every payment that waits for a person is approved by one, then posted as `avc2sage
+    post-remittances` posts; then the same run again."""
+    locations = played.locations
+    warehouse = locations.warehouse
+    config = load_business_config(EXAMPLE_CONFIG)
+    before = read_ledger(first_pass.api_url)
+    waiting = [
+        number
+        for (number,) in query(
+            warehouse, "select payment_number from marts.remittance_payments where posting_status = 'awaiting_approval'"
+        )
+    ]
+    for number in waiting:
+        approve(warehouse, number, by="Priya Shah (financial controller)")
+    evening = played.now + timedelta(hours=3)
+    with SageClient(first_pass.api_url, "sandbox").connect() as client:
+        run_remittance_batch(locations, config, client, clock=lambda: evening)
+        build_after_batches(warehouse, now=evening)
+        after = read_ledger(first_pass.api_url)
+        postings = query(warehouse, "select count(*) from audit.sage_postings")[0][0]
+        again = run_remittance_batch(locations, config, client, clock=lambda: evening + timedelta(minutes=5))
+    postings_again = query(warehouse, "select count(*) from audit.sage_postings")[0][0]
+    return Remitted(locations, first_pass.manifest, first_pass.api_url, before, after, waiting, postings, again,
+                    postings_again)  # fmt: skip
+
+
+def test_every_payment_is_posted_or_refused_as_planted(remitted: Remitted) -> None:
+    statuses = dict(
+        query(remitted.locations.warehouse, "select payment_number, posting_status from marts.remittance_payments")
+    )
+    refused = remitted.planted("PE")["payment_number"]
+    assert statuses == {number: "refused" if number == refused else "posted" for number in statuses}
+    assert refused not in remitted.approved, "a payment in a closed period is refused before anyone approves it"
+    approvers = query(
+        remitted.locations.warehouse, "select distinct approved_by, channel from audit.remittance_approvals"
+    )
+    assert approvers == [("Priya Shah (financial controller)", "cli")]
+    with SageClient(remitted.api_url, "sandbox").connect() as client:
+        for resource in ("sales_posted_transactions", "bank_posted_transactions"):
+            found = client.get(resource, {"$filter": f"startswith(second_reference, '{refused}/')"})
+            assert found == [], f"the refused payment posted {resource}"
+
+
+def test_each_invoice_is_left_with_exactly_what_amazon_did_not_pay(remitted: Remitted) -> None:
+    expected = {invoice: Decimal(value) for invoice, value in remitted.manifest.expected_invoice_outstanding.items()}
+    assert {invoice: remitted.after.outstanding[invoice] for invoice in expected} == expected
+    # The regular weekly payments pay their invoices in full.
+    planted = {payment["payment_number"] for payment in remitted.manifest.planted_remittances}
+    regular = {
+        invoice
+        for invoice, number in query(
+            remitted.locations.warehouse,
+            "select matched_invoice_reference, payment_number from marts.remittance_lines"
+            " where line_kind = 'invoice_payment'",
+        )
+        if number not in planted
+    }
+    assert regular and {remitted.after.outstanding[invoice] for invoice in regular} == {Decimal("0.00")}
+
+
+def test_the_customer_is_credited_what_amazon_settled_and_unknown_cash_stays_on_account(remitted: Remitted) -> None:
+    posted = [p for p in remitted.manifest.planted_remittances if p["label"] != "PE"]
+    planted_settled = sum(
+        (Decimal(line["amount"]) + Decimal(line["discount_amount"]) for payment in posted for line in payment["lines"]
+         if line["line_kind"] == "invoice_payment"),
+        Decimal(0),
+    )  # fmt: skip
+    planted_numbers = tuple(p["payment_number"] for p in remitted.manifest.planted_remittances)
+    [(regular_settled,)] = query(
+        remitted.locations.warehouse,
+        "select sum(settlement_amount) from marts.remittance_lines where line_kind = 'invoice_payment'"
+        f" and payment_number not in {planted_numbers}",
+    )
+    assert remitted.after.customer - remitted.before.customer == -(planted_settled + regular_settled)
+    # Cash for an invoice Sage does not hold, and for one already paid, stays on account unallocated.
+    on_account = [
+        Decimal(line["amount"])
+        for payment in posted
+        for line in payment["lines"]
+        if line["line_kind"] == "invoice_payment" and line["expected_match_status"] != "matched"
+        and line["expected_invoice_reference"] in (None, remitted.planted("PA")["lines"][0]["invoice_number"])
+    ]  # fmt: skip
+    assert len(on_account) == 2
+    assert remitted.after.unallocated - remitted.before.unallocated == -sum(on_account, Decimal(0))
+
+
+def test_the_clearing_bank_nets_to_zero_and_the_real_bank_gets_the_nets(remitted: Remitted) -> None:
+    before, after = remitted.before, remitted.after
+    assert before.banks[CLEARING] == after.banks[CLEARING] == Decimal("0.00")
+    [(nets,)] = query(
+        remitted.locations.warehouse,
+        "select sum(net_paid) from marts.remittance_payments where posting_status = 'posted'",
+    )
+    planted_nets = sum(
+        (Decimal(p["amount"]) for p in remitted.manifest.planted_remittances if p["label"] != "PE"), Decimal(0)
+    )
+    assert Decimal(remitted.planted("PF")["amount"]) < 0 < planted_nets < nets
+    assert after.banks[REAL] - before.banks[REAL] == nets
+    assert after.banks[IN_TRANSIT] == before.banks[IN_TRANSIT]
+    [(difference, checked)] = query(
+        remitted.locations.warehouse,
+        "select difference, payments_checked from audit.clearing_bank_checks order by sequence_number desc limit 1",
+    )
+    assert difference == Decimal("0.00") and checked == len(nets_by_payment(remitted)) - 1
+
+
+def nets_by_payment(remitted: Remitted) -> dict[str, Decimal]:
+    return dict(query(remitted.locations.warehouse, "select payment_number, net_paid from marts.remittance_payments"))
+
+
+def test_every_nominal_moves_exactly_as_the_approved_plans_say(remitted: Remitted) -> None:
+    rows = query(
+        remitted.locations.warehouse,
+        "select account_type, account_code, coalesce(cost_centre, ''), coalesce(department, ''), sum(debit - credit)"
+        " from marts.remittance_postings join marts.remittance_payments using (payment_number)"
+        " where posting_status = 'posted' and step <> 'allocation' group by all",
+    )
+    # Each plan row's Sage account: a nominal as it is, a bank's nominal, the customer's debtors control. VAT
+    # goes to output or input VAT by the document (credit note, bank payment or receipt): compared in total.
+    accounts = {"bank": {CLEARING: "1210//", REAL: "1200//", IN_TRANSIT: "1230//"}, "customer": {CUSTOMER: "1100//"}}
+    expected: dict[str, Decimal] = {}
+    for account_type, code, cost_centre, department, net in rows:
+        if account_type == "tax":
+            continue
+        account = accounts[account_type][code] if account_type in accounts else f"{code}/{cost_centre}/{department}"
+        expected[account] = expected.get(account, Decimal(0)) + net
+    moved = {
+        account: remitted.after.nominal[account] - remitted.before.nominal.get(account, Decimal(0))
+        for account in remitted.after.nominal
+        if remitted.after.nominal[account] != remitted.before.nominal.get(account, Decimal(0))
+    }
+    vat = {account: moved.pop(account) for account in ("2200//", "2201//") if account in moved}
+    assert moved == {account: net for account, net in expected.items() if net}
+    [(tax_net,)] = query(
+        remitted.locations.warehouse,
+        "select sum(debit - credit) from marts.remittance_postings join marts.remittance_payments"
+        " using (payment_number) where posting_status = 'posted' and account_type = 'tax'",
+    )
+    assert sum(vat.values(), Decimal(0)) == tax_net
+
+
+def test_each_planted_deduction_is_on_its_nominal_with_its_vat(remitted: Remitted) -> None:
+    pb = {line["invoice_number"]: line for line in remitted.planted("PB")["lines"]}
+    deductions = {
+        reference: (nominal, goods, tax)
+        for reference, nominal, goods, tax in query(
+            remitted.locations.warehouse,
+            "select reference, nominal_code, goods_amount, tax_amount from marts.deductions"
+            f" where payment_number = '{remitted.planted('PB')['payment_number']}'",
+        )
+    }
+
+    def with_vat(gross: Decimal) -> tuple[Decimal, Decimal]:
+        tax = (gross * STANDARD_VAT / (100 + STANDARD_VAT)).quantize(Decimal("0.01"))
+        return gross - tax, tax
+
+    coop_vat = next(ref for ref in pb if ref == "QZPK-20260301")
+    coop_no_vat = next(ref for ref in pb if ref == "HFMK-20260302")
+    chargeback = next(ref for ref in pb if ref.endswith("VCBSINV"))
+    protection = next(ref for ref in pb if ref.startswith("IPAPUS"))
+    provision = next(ref for ref in pb if ref.endswith("RECEIVABLES"))
+    reversal = next(ref for ref in pb if ref.endswith("RECEIVABLESR"))
+    amount = {ref: Decimal(pb[ref]["amount"]) for ref in pb}
+    assert deductions[coop_vat] == ("6100", *with_vat(amount[coop_vat]))
+    assert deductions[coop_no_vat] == ("6100", amount[coop_no_vat], Decimal("0.00"))
+    assert deductions[chargeback] == ("6300", amount[chargeback], Decimal("0.00"))
+    assert deductions[protection] == ("4060", *with_vat(amount[protection]))
+    assert deductions[provision] == ("2150", amount[provision], Decimal("0.00"))
+    assert deductions[reversal] == ("2150", amount[reversal], Decimal("0.00"))
+    unknown = query(
+        remitted.locations.warehouse,
+        "select nominal_code, goods_amount, tax_amount from marts.deductions where deduction_type = 'other'",
+    )
+    [pc_unknown] = [line for line in remitted.planted("PC")["lines"] if line["line_kind"] == "other"]
+    assert unknown == [("9999", Decimal(pc_unknown["amount"]), Decimal("0.00"))]
+
+
+def test_each_planted_remittance_problem_is_exactly_one_open_exception(remitted: Remitted) -> None:
+    planted = {
+        (anomaly.kind, anomaly.document_reference)
+        for anomaly in remitted.manifest.anomalies
+        if anomaly.kind.startswith("remittance_")
+    }
+    assert len(planted) == 6
+    found = query(
+        remitted.locations.warehouse,
+        f"select kind, document_reference from marts.exceptions where status = 'open' and ({REMITTANCE_KINDS})",
+    )
+    assert sorted(found) == sorted(planted)
+
+
+def test_posting_again_posts_nothing(remitted: Remitted) -> None:
+    assert remitted.again.posted == [] and sum(remitted.again.documents.values()) == 0
+    assert remitted.postings_again == remitted.postings

@@ -11,6 +11,7 @@ import pytest
 
 from orchestration.defs import remittances
 from orchestration.defs.resources import SageResource, WarehouseResource
+from pipelines import passes
 from pipelines.settings import EXAMPLE_CONFIG
 from pipelines.transform import DbtResult
 from tests.remittances.conftest import full_payment, post_invoices
@@ -39,7 +40,7 @@ def test_the_asset_posts_the_approved_payments(
     rebuilt = []
     # The marts here are written by hand, not by dbt: the rebuild after posting is only recorded.
     monkeypatch.setattr(
-        remittances, "run_dbt", lambda command, path, **options: rebuilt.append(options["select"]) or DbtResult(
+        passes, "run_dbt", lambda command, path, **options: rebuilt.append(options["select"]) or DbtResult(
             command, 0, (), ""
         )
     )  # fmt: skip

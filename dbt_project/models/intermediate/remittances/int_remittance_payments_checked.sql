@@ -1,9 +1,11 @@
 -- The latest version of every payment with what decides whether it may be posted at all. A payment is
 -- refused (never posted, its plan still shown) when its own figures do not add up (the stated net is not
 -- the sum of its lines), when its date lies in no period Sage holds, or when the posting run recorded a
--- refusal (audit.remittance_refusals: Sage's transaction_date_validation called the date Unacceptable, a
--- closed period; Sage's period list does not say which periods are closed). A payment whose posting has
--- started (its plan frozen in audit.remittance_plans) is past refusing.
+-- refusal of its current plan (audit.remittance_refusals: Sage's transaction_date_validation called the date
+-- Unacceptable, a closed period, as Sage's period list does not say which periods are closed; or the plan
+-- failed the checks made again before posting). A refusal holds for the plan it was made for: a new version
+-- of the payment or a corrected mapping makes a new plan, which is judged afresh. A payment whose posting
+-- has started (its plan frozen in audit.remittance_plans) is past refusing.
 
 with
 
@@ -30,9 +32,18 @@ frozen_plans as (
     select * from {{ ref('stg_app__remittance_plans') }}
 ),
 
+plans as (
+    select * from {{ ref('int_remittance_plans_hashed') }}
+),
+
 latest_refusals as (
-    select * from {{ ref('stg_app__remittance_refusals') }}
-    qualify row_number() over (partition by payment_number order by sequence_number desc) = 1
+    select refusals.*
+    from {{ ref('stg_app__remittance_refusals') }} as refusals
+    inner join plans
+        on refusals.payment_number = plans.payment_number
+        -- A refusal recorded without a plan (by hand) holds for every plan of the payment.
+        and (refusals.plan_sha256 is null or refusals.plan_sha256 = plans.plan_sha256)
+    qualify row_number() over (partition by refusals.payment_number order by refusals.sequence_number desc) = 1
 ),
 
 checked as (
