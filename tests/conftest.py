@@ -31,6 +31,22 @@ from pipelines.scenario.generate import generate
 from pipelines.scenario.load import load
 from pipelines.scenario.manifest import Manifest
 
+# The longest modules, slowest first. xdist (`--dist loadfile --no-loadscope-reorder`, the Makefile's) hands
+# modules out in collection order; collected last, one of these would keep one worker busy for minutes after
+# the other ran out of work.
+SLOWEST_MODULES = (
+    "tests/orders/test_order_to_cash.py",
+    "tests/orchestration/test_pipeline.py",
+    "tests/orchestration/test_definitions.py",
+    "tests/dbt/test_staging.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    first = {module: rank for rank, module in enumerate(SLOWEST_MODULES)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
+
+
 TOKEN = "sandbox"
 TODAY = "2026-03-15"
 SEED_ORDER_DATE = "2026-03-10"
