@@ -94,6 +94,8 @@ def run_dbt(
         if now.tzinfo is None:
             raise ValueError("dbt's pinned time must be timezone-aware")
         environment["AVC2SAGE_NOW"] = now.isoformat()
+    # dbt runs beside the warehouse file; a fresh checkout has no data/warehouse folder yet.
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
         [dbt_executable(), *dbt_args(command, target, select, exclude)],
         env=environment,
