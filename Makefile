@@ -21,7 +21,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install lint
+# The dashboard's browser test drives Debian's Chromium (Playwright's own browser download cannot work here).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+test: install lint $(CHROMIUM)
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 bench: install

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -318,6 +319,37 @@ def sql(locations: Locations, query: str | None) -> None:
     click.echo(format_table(columns, rows))
 
 
+@main.command("dashboard")
+@click.option("--port", type=int, default=8501, show_default=True, help="Local port the dashboard listens on.")
+@click.pass_obj
+def dashboard(locations: Locations, port: int) -> None:
+    """Start the Streamlit dashboard on the published read snapshot (it never opens the warehouse itself)."""
+    app = Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py"
+    streamlit = Path(sys.executable).with_name("streamlit")
+    click.echo(f"avc2sage dashboard on http://localhost:{port} (snapshot of {locations.warehouse})")
+    arguments = [str(app), "--server.port", str(port), "--server.headless", "true"]
+    # Replaces this process: Streamlit's own signals and exit code reach the person or the service manager.
+    os.execve(
+        streamlit,
+        [str(streamlit), "run", *arguments, "--browser.gatherUsageStats", "false"],
+        {**os.environ, **locations.export()},
+    )
+
+
+def health_summary(snapshot: Path) -> list[str]:
+    """One line per flow of marts.sync_health: its status and why."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        rows = con.execute(
+            "select flow_title, status, freshness, backlog, open_exceptions, status_reason from marts.sync_health"
+            " order by case status when 'red' then 0 when 'amber' then 1 else 2 end, flow"
+        ).fetchall()
+    return [
+        f"{status.upper():<6}{title}: {freshness}, {backlog if backlog is not None else 'no'} waiting, "
+        f"{exceptions} open exception(s){f' ({reason})' if reason else ''}"
+        for title, status, freshness, backlog, exceptions, reason in rows
+    ]
+
+
 @main.command("sage-login")
 @click.option("--client-id", envvar="AVC2SAGE_SAGE_CLIENT_ID", required=True, help="Sage Developer app client id.")
 @click.option("--client-secret", envvar="AVC2SAGE_SAGE_CLIENT_SECRET", required=True, help="App client secret.")
@@ -495,6 +527,12 @@ def demo(seed: int, as_of: date | None, folder: Path) -> None:
     click.echo(f"\nRead snapshot: {result.snapshot}")
     click.echo(
         f'Try: avc2sage --warehouse {locations.warehouse} sql -c "select kind, status, message from marts.exceptions"'
+    )
+    click.echo("\nHealth of each flow (marts.sync_health):")
+    for line in health_summary(result.snapshot):
+        click.echo(f"  {line}")
+    click.echo(
+        f"\nThe dashboard: avc2sage --warehouse {locations.warehouse} dashboard   (then open http://localhost:8501)"
     )
     if not summary.trial_balance_agrees:
         sys.exit(1)

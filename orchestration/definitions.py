@@ -13,7 +13,7 @@ from orchestration.defs.documents import (
     sage_invoice_sensor,
     ship_notices_and_invoices,
 )
-from orchestration.defs.ingestion import amazon_raw, configuration_raw, sage200_raw
+from orchestration.defs.ingestion import amazon_raw, configuration_raw, dashboard_actions, sage200_raw
 from orchestration.defs.orders import (
     amazon_inbox_sensor,
     order_to_cash_job,
@@ -31,6 +31,7 @@ from orchestration.defs.transform import dbt_models, warehouse_snapshot
 
 defs = dg.Definitions(
     assets=[
+        dashboard_actions,
         configuration_raw,
         amazon_raw,
         sage200_raw,

@@ -26,6 +26,7 @@ from pipelines.sage200.client import SageClient
 from pipelines.settings import BusinessConfig, Locations
 from pipelines.shipments.batch import run_shipment_batch
 from pipelines.transform import DbtResult, run_dbt
+from pipelines.warehouse.actions import ActionsLoaded, load_actions
 from pipelines.warehouse.audit import record_run, table_row_counts
 from pipelines.warehouse.snapshot import publish_snapshot
 
@@ -42,6 +43,7 @@ class PassSummary:
     shipments: BatchSummary | None = None
     invoices: BatchSummary | None = None
     remittances: RemittanceSummary | None = None
+    dashboard_actions: ActionsLoaded | None = None
 
 
 WAREHOUSE_SCHEMAS = ("raw_app", "raw_amazon", "raw_sage200", "staging", "intermediate", "marts")
@@ -50,6 +52,18 @@ WAREHOUSE_SCHEMAS = ("raw_app", "raw_amazon", "raw_sage200", "staging", "interme
 def dlt_pipelines_dir(warehouse: Path) -> Path:
     """dlt's state (incremental cursors, pending packages) lives beside the warehouse it loads."""
     return warehouse.parent / f"{warehouse.stem}.dlt"
+
+
+def load_dashboard_actions(
+    locations: Locations, trigger: str, summary: PassSummary, progress: Callable[[str], None]
+) -> None:
+    """What people did in the dashboard since the last run, into audit (approvals applied), before the models
+    and the posting gate read it."""
+    with record_run(locations.warehouse, "dashboard_actions", trigger) as run:
+        summary.dashboard_actions = load_actions(locations.warehouse, run_id=run.run_id)
+        run.rows_per_table = {"exception_actions": summary.dashboard_actions.exception_actions}
+    for line in summary.dashboard_actions.lines():
+        progress(f"dashboard: {line}")
 
 
 def load_configuration(locations: Locations, config: BusinessConfig) -> None:
@@ -255,6 +269,8 @@ def remittance_stage(
     """Amazon's payments posted to Sage as far as their gates allow, and the clearing bank checked; the
     failure of the stage as a whole, if any, is returned (recorded in audit.runs), not raised."""
     try:
+        # Approvals given in the dashboard since the pass began count in this very posting.
+        load_dashboard_actions(locations, trigger, summary, progress)
         with (
             record_run(locations.warehouse, "remittance_posting", trigger) as run,
             SageClient(locations.sage_url, tokens).connect() as client,
@@ -316,7 +332,9 @@ def load_stages(
     summary: PassSummary,
     progress: Callable[[str], None],
 ) -> Exception | None:
-    """Configuration, the Amazon inbox and Sage into raw; the Sage failure, if any, is returned, not raised."""
+    """The dashboard's actions into audit; configuration, the Amazon inbox and Sage into raw; the Sage failure,
+    if any, is returned, not raised."""
+    load_dashboard_actions(locations, trigger, summary, progress)
     with record_run(locations.warehouse, "configuration_load", trigger):
         load_configuration(locations, config)
     progress("configuration loaded into raw_app")

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from orchestration.defs.ingestion import WAREHOUSE_POOL, configuration_raw, sage200_raw
+from orchestration.defs.health import flow_freshness
+from orchestration.defs.ingestion import WAREHOUSE_POOL, configuration_raw, dashboard_actions, sage200_raw
 from orchestration.defs.resources import SageResource, WarehouseResource
 from orchestration.defs.transform import AMAZON_INVOICES, SHIP_NOTICES, dbt_models, warehouse_snapshot
 from pipelines.invoices.batch import run_invoice_batch
@@ -29,6 +30,7 @@ INVOICE_LINES = dg.AssetKey(["intermediate", "int_invoice_lines_prepared"])
             SHIP_NOTICES,
             deps=[SHIPMENT_LINES],
             group_name="shipments",
+            freshness_policy=flow_freshness("asns"),
             description="Ship notices (856 / DESADV / SP-API) for Sage's confirmed despatches, with their carton "
             "labels; the ones that break an Amazon rule stopped as exceptions.",
         ),
@@ -36,6 +38,7 @@ INVOICE_LINES = dg.AssetKey(["intermediate", "int_invoice_lines_prepared"])
             AMAZON_INVOICES,
             deps=[INVOICE_LINES, SHIP_NOTICES],
             group_name="invoices",
+            freshness_policy=flow_freshness("invoices"),
             description="Invoices (810 / INVOIC / SP-API) for Sage's invoices of Amazon orders; the ones that would "
             "come back as a price or shortage claim stopped as exceptions.",
         ),
@@ -66,7 +69,9 @@ def ship_notices_and_invoices(
 
 despatch_to_invoice_job = dg.define_asset_job(
     name="despatch_to_invoice",
-    selection=dg.AssetSelection.assets(configuration_raw, sage200_raw, dbt_models, warehouse_snapshot)
+    selection=dg.AssetSelection.assets(
+        dashboard_actions, configuration_raw, sage200_raw, dbt_models, warehouse_snapshot
+    )
     | dg.AssetSelection.assets(SHIP_NOTICES, AMAZON_INVOICES),
     description="Configuration and Sage into raw, dbt, ship notices and invoices to Amazon, the snapshot.",
 )

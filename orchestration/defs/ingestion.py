@@ -1,4 +1,5 @@
-"""Raw loads as Dagster assets: the business configuration and Sage 200, through dlt.
+"""Raw loads as Dagster assets: the business configuration and Sage 200, through dlt; the Amazon inbox; what
+people did in the dashboard.
 
 Asset keys equal dbt's source keys (raw_sage200/<table>, raw_app/<table>), so dlt and dbt assets form one
 lineage graph. Every asset that writes the warehouse runs in the "duckdb" pool (one writer at a time).
@@ -13,6 +14,7 @@ import dlt
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from orchestration.defs.health import flow_freshness
 from orchestration.defs.resources import SageResource, WarehouseResource
 from pipelines import app
 from pipelines.amazon.ingest import ingest
@@ -23,22 +25,27 @@ from pipelines.sage200.client import SageClient
 from pipelines.sage200.source import sage200_source
 from pipelines.sage200.source.settings import DATASET_NAME
 from pipelines.settings import EXAMPLE_CONFIG, Locations, load_business_config
+from pipelines.warehouse.actions import load_actions
 from pipelines.warehouse.audit import record_run
 
 WAREHOUSE_POOL = "duckdb"
 
 
 class RawSchemaTranslator(DagsterDltTranslator):
-    """dlt resource → the asset key dbt gives the same table as a source: <dataset>/<table>."""
+    """dlt resource → the asset key dbt gives the same table as a source: <dataset>/<table>, with the freshness
+    policy of the flow the load serves."""
 
-    def __init__(self, dataset: str) -> None:
+    def __init__(self, dataset: str, freshness_policy: dg.FreshnessPolicy | None = None) -> None:
         self.dataset = dataset
+        self.freshness_policy = freshness_policy
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         return (
             super()
             .get_asset_spec(data)
-            .replace_attributes(key=dg.AssetKey([self.dataset, data.resource.name]), deps=[])
+            .replace_attributes(
+                key=dg.AssetKey([self.dataset, data.resource.name]), deps=[], freshness_policy=self.freshness_policy
+            )
         )
 
 
@@ -63,7 +70,7 @@ def definition_time_sage_source() -> Any:
     dlt_pipeline=warehouse_pipeline("sage200", DATASET_NAME, str(Locations.resolve().warehouse)),
     name="sage200",
     group_name="sage200",
-    dagster_dlt_translator=RawSchemaTranslator(DATASET_NAME),
+    dagster_dlt_translator=RawSchemaTranslator(DATASET_NAME, flow_freshness("sage_reads")),
     pool=WAREHOUSE_POOL,
 )
 def sage200_raw(
@@ -99,7 +106,15 @@ def configuration_raw(
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(["raw_amazon", table], group_name="amazon") for table in AMAZON_TABLES],
+    # The inbox's POs are the PO intake flow; its other tables arrive as Amazon sends them (remittances weekly).
+    specs=[
+        dg.AssetSpec(
+            ["raw_amazon", table],
+            group_name="amazon",
+            freshness_policy=flow_freshness("po_intake") if table == "purchase_orders" else None,
+        )
+        for table in AMAZON_TABLES
+    ],
     name="amazon_inbox",
     pool=WAREHOUSE_POOL,
 )
@@ -114,3 +129,23 @@ def amazon_raw(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
             asset_key=["raw_amazon", table],
             metadata={"files": len(summary.outcomes), **{f"files_{name}": count for name, count in outcomes.items()}},
         )
+
+
+DASHBOARD_ACTION_TABLES = ("exception_actions", "dashboard_approvals")
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(["audit", table], group_name="dashboard") for table in DASHBOARD_ACTION_TABLES],
+    name="dashboard_actions",
+    pool=WAREHOUSE_POOL,
+)
+def dashboard_actions(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
+    """What people did in the dashboard since the last run (its SQLite store) into audit: exception actions,
+    and payment approvals applied as `avc2sage approve` applies them (channel dashboard)."""
+    with record_run(warehouse.warehouse, "dashboard_actions", "schedule") as run:
+        loaded = load_actions(warehouse.warehouse, run_id=run.run_id)
+    yield dg.MaterializeResult(asset_key=["audit", "exception_actions"], metadata={"loaded": loaded.exception_actions})
+    yield dg.MaterializeResult(
+        asset_key=["audit", "dashboard_approvals"],
+        metadata={outcome: ", ".join(numbers) for outcome, numbers in loaded.approvals.items()},
+    )

@@ -12,7 +12,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.defs.ingestion import WAREHOUSE_POOL, amazon_raw, configuration_raw, sage200_raw
+from orchestration.defs.health import flow_freshness
+from orchestration.defs.ingestion import WAREHOUSE_POOL, amazon_raw, configuration_raw, dashboard_actions, sage200_raw
 from orchestration.defs.resources import SageResource, WarehouseResource
 from orchestration.defs.transform import SALES_ORDERS_AND_ACKNOWLEDGEMENTS, dbt_models, warehouse_snapshot
 from pipelines.amazon.inbox import scan
@@ -43,6 +44,7 @@ def purchase_orders_ready_for_write_back(warehouse: WarehouseResource) -> dg.Ass
     deps=[PURCHASE_ORDERS, PURCHASE_ORDER_LINES],
     pool=WAREHOUSE_POOL,
     group_name="orders",
+    freshness_policy=flow_freshness("sales_orders", "acknowledgements"),
     description="Sage sales orders for the POs that need one, then their acknowledgements (855 / ORDRSP / "
     "SP-API JSON) in the outbox; the order marts and exceptions rebuilt from what was done.",
 )
@@ -68,9 +70,16 @@ def sales_orders_and_acknowledgements(
 order_to_cash_job = dg.define_asset_job(
     name="order_to_cash",
     selection=dg.AssetSelection.assets(
-        configuration_raw, amazon_raw, sage200_raw, dbt_models, sales_orders_and_acknowledgements, warehouse_snapshot
+        dashboard_actions,
+        configuration_raw,
+        amazon_raw,
+        sage200_raw,
+        dbt_models,
+        sales_orders_and_acknowledgements,
+        warehouse_snapshot,
     ),
-    description="The inbox, configuration and Sage into raw, dbt, orders and acknowledgements, the snapshot.",
+    description="The dashboard's actions, the inbox, configuration and Sage into raw, dbt, orders and "
+    "acknowledgements, the snapshot.",
 )
 
 

@@ -8,7 +8,8 @@ payment (`avc2sage approve`) may also post at once with `avc2sage post-remittanc
 
 import dagster as dg
 
-from orchestration.defs.ingestion import WAREHOUSE_POOL, amazon_raw, configuration_raw, sage200_raw
+from orchestration.defs.health import flow_freshness
+from orchestration.defs.ingestion import WAREHOUSE_POOL, amazon_raw, configuration_raw, dashboard_actions, sage200_raw
 from orchestration.defs.resources import SageResource, WarehouseResource
 from orchestration.defs.transform import REMITTANCE_POSTINGS, dbt_models, warehouse_snapshot
 from pipelines.passes import build_after_batches
@@ -27,6 +28,7 @@ REMITTANCE_MARTS = [
     deps=REMITTANCE_MARTS,
     pool=WAREHOUSE_POOL,
     group_name="remittances",
+    freshness_policy=flow_freshness("remittances"),
     description="Each approved Amazon payment posted to Sage through the clearing bank (credit notes, receipt, "
     "allocation, bank payment and receipt, transfer of the net), exactly once; the clearing bank read back and "
     "checked; the remittance marts and exceptions rebuilt from what was done.",
@@ -56,9 +58,16 @@ def remittance_postings(
 remittance_posting_job = dg.define_asset_job(
     name="remittance_posting",
     selection=dg.AssetSelection.assets(
-        configuration_raw, amazon_raw, sage200_raw, dbt_models, remittance_postings, warehouse_snapshot
+        dashboard_actions,
+        configuration_raw,
+        amazon_raw,
+        sage200_raw,
+        dbt_models,
+        remittance_postings,
+        warehouse_snapshot,
     ),
-    description="The inbox (Amazon's remittances), configuration and Sage into raw, dbt, the approved payments "
+    description="The dashboard's approvals, the inbox (Amazon's remittances), configuration and Sage into raw, "
+    "dbt, the approved payments "
     "posted to Sage and the clearing bank checked, the snapshot.",
 )
 

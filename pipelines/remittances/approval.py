@@ -27,6 +27,10 @@ class ApprovalRefused(ValueError):
     """The payment cannot be approved now; the message says why in words a person acts on."""
 
 
+class PlanChanged(ApprovalRefused):
+    """The plan a person approved (in the dashboard) is no longer the payment's plan."""
+
+
 @dataclass(frozen=True)
 class Approval:
     approval_id: str
@@ -125,25 +129,37 @@ def approve(
     note: str | None = None,
     channel: str = "cli",
     *,
+    seen_plan_sha256: str | None = None,
     run_id: str | None = None,
     clock: Callable[[], datetime] = _utc_now,
 ) -> Approval:
     """Approve the payment's current plan (`marts.remittance_payments.plan_sha256`) in the name of `by`.
 
     Raises ApprovalRefused when the payment is unknown, refused, already posted (or being posted), needs no
-    approval, or this plan is approved already.
+    approval, or this plan is approved already; PlanChanged when `seen_plan_sha256` (the plan the person was
+    shown, when approving from the dashboard) is no longer the payment's plan.
     """
     if not by.strip():
         raise ApprovalRefused("say who approves the payment (--by NAME)")
     with duckdb.connect(str(warehouse)) as con:
         ensure_audit_schema(con)
-        row = con.execute(PAYMENT_QUERY, [payment_number]).fetchone()
+        try:
+            row = con.execute(PAYMENT_QUERY, [payment_number]).fetchone()
+        except duckdb.CatalogException as missing:
+            raise ApprovalRefused(
+                "the warehouse has no remittance marts yet: run `avc2sage run` once Amazon's remittances arrived"
+            ) from missing
         if row is None:
             raise ApprovalRefused(
                 f"no payment {payment_number} in marts.remittance_payments: check the number, or run"
                 " `avc2sage run` after its remittance arrived"
             )
         _, plan_sha256, needs_approval, posting_status, refusal_reason = row
+        if seen_plan_sha256 is not None and seen_plan_sha256 != plan_sha256:
+            raise PlanChanged(
+                f"the plan of payment {payment_number} changed after it was approved (a new version of the"
+                " remittance or edited mapping data): review the new plan and approve it again"
+            )
         frozen = con.execute(
             "select frozen_at from audit.remittance_plans where payment_number = ?", [payment_number]
         ).fetchone()

@@ -305,6 +305,38 @@ create table if not exists audit.clearing_bank_check_payments (
 """
 
 
+# What people did in the dashboard, as loaded from its action store (pipelines/warehouse/actions.py) at the
+# start of a run: every exception action, and every payment approval with what the run made of it.
+DASHBOARD_ACTION_DDL = """
+create table if not exists audit.exception_actions (
+    action_id varchar primary key,
+    exception_id varchar not null,
+    action varchar not null,
+    assignee varchar,
+    snoozed_until timestamptz,
+    note varchar,
+    taken_by varchar not null,
+    identity_source varchar not null,
+    taken_at timestamptz not null,
+    loaded_at timestamptz not null,
+    run_id varchar
+);
+create table if not exists audit.dashboard_approvals (
+    approval_id varchar primary key,
+    payment_number varchar not null,
+    plan_sha256 varchar not null,
+    approved_by varchar not null,
+    identity_source varchar not null,
+    note varchar,
+    taken_at timestamptz not null,
+    loaded_at timestamptz not null,
+    run_id varchar,
+    outcome varchar not null,
+    message varchar
+);
+"""
+
+
 def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``audit`` schema and its tables if they do not exist yet, so every reader finds them."""
     con.execute(RUNS_DDL)
@@ -314,6 +346,7 @@ def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SHIPMENT_NOTICE_DDL)
     con.execute(INVOICE_SUBMISSION_DDL)
     con.execute(REMITTANCE_DDL)
+    con.execute(DASHBOARD_ACTION_DDL)
 
 
 def code_version(repo: Path = REPO_ROOT) -> str:

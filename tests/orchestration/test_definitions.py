@@ -3,9 +3,11 @@ the sandbox serving the sample vendor."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,8 +16,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.defs.health import SYNC_FLOWS_SEED
 from orchestration.defs.resources import SageResource, default_resources
 from pipelines.settings import EXAMPLE_CONFIG, Locations
+from pipelines.warehouse.actions import ActionStore, actions_path
 from pipelines.warehouse.snapshot import snapshot_path
 
 if TYPE_CHECKING:
@@ -34,7 +38,8 @@ def test_definitions_list_the_assets_jobs_and_schedules(definitions: dg.Definiti
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"raw_sage200/customers", "raw_sage200/sales_posted_transactions", "raw_app/business_settings"} <= keys
     assert {"raw_amazon/inbound_files", "raw_amazon/purchase_orders", "staging/stg_amazon__purchase_orders"} <= keys
-    assert {"staging/stg_sage200__customers", "marts/exceptions", "warehouse_snapshot"} <= keys
+    assert {"staging/stg_sage200__customers", "marts/exceptions", "marts/sync_health", "warehouse_snapshot"} <= keys
+    assert {"audit/exception_actions", "audit/dashboard_approvals"} <= keys
     assert definitions.resolve_job_def("sage_sync").name == "sage_sync"
     assert "orders/sales_orders_and_acknowledgements" in keys
     assert {"marts/purchase_orders", "marts/purchase_order_lines"} <= keys
@@ -47,6 +52,29 @@ def test_definitions_list_the_assets_jobs_and_schedules(definitions: dg.Definiti
     ]
     assert [schedule.cron_schedule for schedule in definitions.schedules] == ["*/15 * * * *", "0 6 * * *"]
     assert set(definitions.resources) == {"warehouse", "sage", "dlt", "dbt"}
+
+
+def test_each_flow_turns_amber_then_red_in_dagster_after_its_seed_windows(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    windows = {
+        key.to_user_string(): (policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta())
+        for key in graph.get_all_asset_keys()
+        if (policy := graph.get(key).freshness_policy) is not None
+    }
+    seed = {row["flow"]: row for row in csv.DictReader(SYNC_FLOWS_SEED.open())}
+
+    def of(flow: str) -> tuple[timedelta, timedelta]:
+        return timedelta(minutes=int(seed[flow]["amber_after_minutes"])), timedelta(
+            minutes=int(seed[flow]["red_after_minutes"])
+        )
+
+    assert windows["raw_amazon/purchase_orders"] == of("po_intake")
+    assert windows["orders/sales_orders_and_acknowledgements"] == min(of("sales_orders"), of("acknowledgements"))
+    assert windows["shipments/ship_notices"] == of("asns")
+    assert windows["invoices/amazon_invoices"] == of("invoices")
+    assert windows["remittances/remittance_postings"] == of("remittances") == (timedelta(hours=26), timedelta(hours=48))
+    assert windows["raw_sage200/customers"] == of("sage_reads")
+    assert "raw_amazon/remittance_payments" not in windows, "Amazon pays weekly: no 15-minute promise there"
 
 
 def test_dlt_asset_keys_are_the_dbt_source_keys(definitions: dg.Definitions) -> None:
@@ -78,6 +106,10 @@ def test_the_sync_job_materialises_against_the_sandbox(
         outbox=str(tmp_path / "outbox"),
     )
     shutil.copytree(sample_sandbox.sample / "inbox", locations.inbox)  # Amazon's files, new POs among them
+    # Someone acted in the dashboard before the run: the run loads it into the audit trail.
+    store = ActionStore(actions_path(warehouse))
+    action = store.comment("an-exception-id", by="Ana Ops", identity_source="name", note="called the carrier")
+    store.approve_payment("NO-SUCH-PAYMENT", "0" * 64, by="Ana Ops", identity_source="name")
     job = definitions.resolve_job_def("sage_sync")
     result = job.execute_in_process(resources=default_resources(locations), instance=dg.DagsterInstance.ephemeral())
     assert result.success
@@ -100,7 +132,14 @@ def test_the_sync_job_materialises_against_the_sandbox(
     with duckdb.connect(str(snapshot_path(warehouse)), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_sage200__customers").fetchone() == (4,)
         jobs = {job for (job,) in con.execute("select distinct job from audit.runs").fetchall()}
+        loaded = con.execute("select action_id, taken_by, note from audit.exception_actions").fetchall()
+        approvals = con.execute("select payment_number, outcome from audit.dashboard_approvals").fetchall()
+        flows = con.execute("select count(*) from marts.sync_health").fetchone()
     assert {"configuration_load", "amazon_ingest", "sage_load", "dbt_build", "order_batch", "dbt_build_orders"} <= jobs
+    assert "dashboard_actions" in jobs
+    assert loaded == [(action.action_id, "Ana Ops", "called the carrier")]
+    assert approvals == [("NO-SUCH-PAYMENT", "refused")]
+    assert flows == (7,)
 
 
 def test_the_inbox_sensor_starts_order_to_cash_once_per_arrival(definitions: dg.Definitions, tmp_path: Path) -> None:

@@ -192,3 +192,8 @@ def test_approve_says_why_it_cannot(
 def test_approve_needs_a_name(warehouse: Any) -> None:
     with pytest.raises(ApprovalRefused, match="say who approves"):
         approve(warehouse.path, "AMZPAY0001", "  ")
+
+
+def test_approve_on_a_warehouse_with_no_remittance_marts_says_to_run_first(tmp_path: Any) -> None:
+    with pytest.raises(ApprovalRefused, match="run `avc2sage run`"):
+        approve(tmp_path / "new.duckdb", "AMZPAY0001", "Jane Finance")

@@ -27,6 +27,8 @@ final as (
         detected.kind,
         kinds.severity,
         kinds.owner_role,
+        {{ exception_flow('kinds.flow', 'detected.document_type') }} as flow,
+        kinds.title,
         detected.document_type,
         detected.document_reference,
         detected.amount,
