@@ -93,8 +93,9 @@ def build_after_batches(warehouse: Path, now: datetime | None = None) -> DbtResu
 
 
 # Built only after the batch when one runs: before it, every PO about to be acknowledged would raise (and
-# seconds later resolve) a deadline exception, noise in a history people are alerted from.
-EXCEPTIONS_MART = "exceptions"
+# seconds later resolve) a deadline exception, noise in a history people are alerted from. What reads the
+# exceptions (marts.sync_health) waits with them.
+EXCEPTIONS_MART = "exceptions+"
 
 
 def build_models(locations: Locations, now: datetime | None = None, exclude: str | None = None) -> DbtResult:

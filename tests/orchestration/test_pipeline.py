@@ -24,6 +24,8 @@ EXCEPTION_COLUMNS = {
     "kind": "VARCHAR",
     "severity": "VARCHAR",
     "owner_role": "VARCHAR",
+    "flow": "VARCHAR",
+    "title": "VARCHAR",
     "document_type": "VARCHAR",
     "document_reference": "VARCHAR",
     "detected_at": "TIMESTAMP WITH TIME ZONE",
@@ -33,7 +35,11 @@ EXCEPTION_COLUMNS = {
     "suggested_action": "VARCHAR",
     "status": "VARCHAR",
     "assignee": "VARCHAR",
+    "snoozed_until": "TIMESTAMP WITH TIME ZONE",
     "resolved_at": "TIMESTAMP WITH TIME ZONE",
+    "resolved_by": "VARCHAR",
+    "resolution_note": "VARCHAR",
+    "last_action_at": "TIMESTAMP WITH TIME ZONE",
     "last_seen_at": "TIMESTAMP WITH TIME ZONE",
 }
 
