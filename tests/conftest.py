@@ -39,6 +39,7 @@ SLOWEST_MODULES = (
     "tests/orchestration/test_pipeline.py",
     "tests/orchestration/test_definitions.py",
     "tests/dbt/test_staging.py",
+    "tests/dashboard/test_dashboard.py",
 )
 
 

@@ -200,10 +200,16 @@ def plant_remittances(
     paid = {item.reference for payment in regular for item in payment.items if item.kind == "invoice_payment"}
     pool = sorted((invoice for invoice in invoices if invoice.number not in paid), key=lambda i: i.number)
     once = {po for po, count in Counter(invoice.po_number for invoice in invoices).items() if count == 1}
-    try:
-        return _Planter(rng, pool, once, profile).plant(open_days, _last_weekday(closed_through), closed_through)
-    except _TooFewInvoices:
-        return PlantedRemittances()
+    # The payments fall on the open days, the first on the first one, and pay invoices dated before them. When
+    # the regular payments have paid every invoice that old (a sample dated late in a month), the planted ones
+    # start a day later, and so on.
+    for first in range(len(open_days)):
+        try:
+            planter = _Planter(rng, list(pool), once, profile)
+            return planter.plant(open_days[first:], _last_weekday(closed_through), closed_through)
+        except _TooFewInvoices:
+            continue
+    return PlantedRemittances()
 
 
 def _open_days(closed_through: date, as_of: date) -> list[date]:
@@ -294,14 +300,12 @@ class _Planter:
     def plant(self, open_days: list[date], closed_day: date, closed_through: date) -> PlantedRemittances:
         pa_day, pb_day, pc_day, pd_day, pf_day = (open_days[round(k * (len(open_days) - 1) / 4)] for k in range(5))
         first = self.pa(pa_day)
-        payments = [
-            first.planted,
-            self.pb(pb_day, first),
-            self.pc(pc_day),
-            self.pd(pd_day, first),
-            self.pe(closed_day, closed_through),
-            self.pf(pf_day),
-        ]
+        payments = [first.planted, self.pb(pb_day, first), self.pc(pc_day), self.pd(pd_day, first)]
+        # A payment dated in the closed period pays an invoice dated before it; when Sage holds none that old (the
+        # sample's invoices all fall after the last closed period), there is no such payment to plant.
+        if any(invoice.day < closed_day for invoice in self.pool):
+            payments.append(self.pe(closed_day, closed_through))
+        payments.append(self.pf(pf_day))
         return PlantedRemittances(payments, dict(sorted(self.used.items())))
 
     # the payments -------------------------------------------------------------------------------------------

@@ -446,3 +446,20 @@ def comparable(line: RemittanceLine) -> tuple[Any, ...]:
         line.discount_amount,
         line.paid_amount,
     )
+
+
+def test_a_sample_dated_late_in_a_month_still_plants_the_payments_its_invoices_allow(tmp_path: Path) -> None:
+    """On 27 November the sample's Sage invoices all fall after the close of October, which the regular payments
+    settle first: the planted payments start later in the open days, and none can be dated in the closed period."""
+    manifest = generate(seed=SEED, as_of=date(2026, 11, 27), scale="small", out=tmp_path / "sample")
+
+    assert [payment["label"] for payment in manifest.planted_remittances] == ["PA", "PB", "PC", "PD", "PF"]
+    assert sorted(a.kind for a in manifest.anomalies if a.kind.startswith("remittance_")) == [
+        "remittance_invoice_paid_twice",
+        "remittance_invoice_short_paid",
+        "remittance_line_unmatched",
+        "remittance_negative_net",
+        "remittance_unknown_deduction",
+    ]
+    first_payment = min(date.fromisoformat(payment["payment_date"]) for payment in manifest.planted_remittances)
+    assert first_payment > date(2026, 11, 2), "the first open day has no unpaid invoice before it"
