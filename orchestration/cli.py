@@ -409,7 +409,7 @@ def business_config(locations: Locations) -> BusinessConfig:
 @click.option("--cache", type=click.Path(path_type=Path), default=Path("data/generated/bench"), show_default=True)
 @click.option(
     "--part",
-    type=click.Choice(["all", "sage", "edi", "orders", "documents", "remittances"]),
+    type=click.Choice(["all", "sage", "edi", "orders", "documents", "remittances", "dashboard"]),
     default="all",
     show_default=True,
 )
@@ -441,6 +441,14 @@ def bench(scale: str, out: Path, cache: Path, part: str) -> None:
         click.echo("Remittance stages: a year of payments (~103,000 lines) against 80,000 Sage invoices ...")
         with tempfile.TemporaryDirectory() as work:
             results += run_remittances_bench(Path(work))
+    if part in {"all", "dashboard"}:
+        from pipelines.bench_dashboard import format_dashboard_results, run_dashboard_bench
+
+        click.echo("Dashboard stages: every page on both years (POs and payments) with a year of audit history ...")
+        with tempfile.TemporaryDirectory() as work:
+            dashboard_results = run_dashboard_bench(Path(work))
+        results += dashboard_results
+        click.echo(format_dashboard_results(dashboard_results))
     write_results(out, scale, results)
     click.echo(format_results(results))
     click.echo(f"\nWritten to {out}")

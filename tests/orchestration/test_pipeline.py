@@ -200,6 +200,7 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     jobs = query(warehouse, "select job, status from audit.runs order by started_at")
     assert jobs == [
         ("run", "succeeded"),
+        ("dashboard_actions", "succeeded"),  # first, so the models see what people did
         ("configuration_load", "succeeded"),
         ("amazon_ingest", "succeeded"),
         ("sage_load", "succeeded"),
@@ -207,6 +208,7 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
         ("order_batch", "succeeded"),
         ("shipment_batch", "succeeded"),
         ("invoice_batch", "succeeded"),
+        ("dashboard_actions", "succeeded"),  # again: approvals given since the pass began count in the posting
         ("remittance_posting", "succeeded"),
         ("dbt_build_orders", "succeeded"),
     ]
@@ -263,6 +265,7 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     latest = dict(query(warehouse, "select job, arg_max(status, started_at) from audit.runs group by job"))
     assert latest == {
         "run": "failed",
+        "dashboard_actions": "succeeded",
         "configuration_load": "succeeded",
         "amazon_ingest": "succeeded",
         "sage_load": "failed",

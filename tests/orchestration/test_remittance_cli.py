@@ -77,7 +77,8 @@ def test_approve_then_post(sandbox: Any, warehouse: RemittanceWarehouse, monkeyp
     assert sandbox.bank_balances() == {"AMZCLR": Decimal("0.00"), "BARC01": Decimal("239.00")}
     assert rebuilt == ["source:audit+", "source:audit+"]
     jobs = warehouse.query("select job, status from audit.runs order by started_at")
-    assert jobs == [("remittance_posting", "succeeded"), ("dbt_build_orders", "succeeded")] * 2
+    assert jobs == [("dashboard_actions", "succeeded"), ("remittance_posting", "succeeded"),
+                    ("dbt_build_orders", "succeeded")] * 2  # fmt: skip
     assert warehouse.query("select approved_by, channel, note from audit.remittance_approvals") == [
         ("Jane Finance", "cli", "bank ok")
     ]

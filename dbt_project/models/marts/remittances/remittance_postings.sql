@@ -37,4 +37,7 @@ final as (
     from journal
 )
 
+-- Stored in payment order: the dashboard reads one payment at a time, and DuckDB skips the row groups of
+-- the others (about half the time of a lookup on a year of lines).
 select * from final
+order by payment_number, step_sequence
