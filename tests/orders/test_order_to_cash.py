@@ -365,6 +365,7 @@ class Played:
 
 DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
 DASHBOARD_PERSON = "Ana Ops (order desk)"
+PAUSE_BETWEEN_LOOKS_SECONDS = 3
 
 
 def render(page: str | None) -> AppTest:
@@ -382,6 +383,8 @@ def use_the_dashboard_during(run: threading.Thread) -> tuple[dict[str, list[floa
     seconds: dict[str, list[float]] = {"overview": [], "exceptions": []}
     failures: list[str] = []
     while run.is_alive():
+        # A person every few seconds, not a render loop hogging one of the two cores the pass runs on.
+        time.sleep(PAUSE_BETWEEN_LOOKS_SECONDS)
         for name, page in (("overview", None), ("exceptions", "app_pages/exceptions.py")):
             started = time.monotonic()
             app = render(page)
