@@ -145,6 +145,12 @@ def _row(con: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[Any] = (
     return dict(zip(columns, row, strict=True)) if row is not None else None
 
 
+def _distinct(snapshot: Snapshot, sql: str) -> list[str]:
+    """The values of a one-column `select distinct` (a filter's choices)."""
+    with _connect(snapshot) as con:
+        return [value for (value,) in con.execute(sql).fetchall()]
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
         con.execute(
@@ -839,9 +845,7 @@ def remittance_payments(snapshot: Snapshot, statuses: tuple[str, ...] = ()) -> p
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def posting_statuses(snapshot: Snapshot) -> list[str]:
-    with _connect(snapshot) as con:
-        rows = con.execute("select distinct posting_status from marts.remittance_payments order by 1").fetchall()
-    return [status for (status,) in rows]
+    return _distinct(snapshot, "select distinct posting_status from marts.remittance_payments order by 1")
 
 
 @dataclass(frozen=True)
@@ -930,9 +934,7 @@ def pending_payment_approvals(
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def deduction_types(snapshot: Snapshot) -> list[str]:
-    with _connect(snapshot) as con:
-        rows = con.execute("select distinct deduction_type from marts.deductions order by 1").fetchall()
-    return [deduction_type for (deduction_type,) in rows]
+    return _distinct(snapshot, "select distinct deduction_type from marts.deductions order by 1")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ evaluates policies as time passes, so a flow whose schedule has stopped firing s
 
 import csv
 from datetime import timedelta
+from functools import cache
 
 import dagster as dg
 
@@ -17,6 +18,7 @@ from pipelines.transform import DBT_PROJECT_DIR
 SYNC_FLOWS_SEED = DBT_PROJECT_DIR / "seeds" / "sync_flows.csv"
 
 
+@cache
 def flow_windows() -> dict[str, tuple[int, int]]:
     """(amber_after_minutes, red_after_minutes) of every flow of seed sync_flows."""
     with SYNC_FLOWS_SEED.open(newline="") as seed:

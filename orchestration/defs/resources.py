@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -27,9 +29,20 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return any(path.stat().st_mtime > built for path in sources if path.is_file())
 
 
+def refresh_manifest(project: DbtProject) -> None:
+    """Parse the project into a folder of its own, then swap its manifest in: several processes may load the
+    definitions at once (test workers, `dagster dev` and a job), and two parses writing one manifest.json
+    leave a file neither wrote whole."""
+    target = project.manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as own:
+        run_dbt("parse", Locations.resolve().warehouse, target=Path(own))
+        os.replace(Path(own) / project.manifest_path.name, project.manifest_path)
+
+
 # dbt_assets reads the manifest when the definitions load, so it must describe the models as they are now.
 if manifest_is_stale(dbt_project):
-    run_dbt("parse", Locations.resolve().warehouse, target=dbt_project.manifest_path.parent)
+    refresh_manifest(dbt_project)
 
 
 class WarehouseResource(dg.ConfigurableResource):

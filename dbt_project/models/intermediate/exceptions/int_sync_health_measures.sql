@@ -2,6 +2,7 @@
 
 -- What each flow has waiting and how well it does, from the marts: one row per flow of seed sync_flows.
 -- Rates are shares (0..1) over everything the flow has handled so far; null when there is nothing to measure.
+-- What each counts, in words, is the seed's (sync_flows.backlog_description / success_rate_description).
 
 with
 
@@ -49,10 +50,8 @@ po_intake as (
     select
         'po_intake' as flow,
         count(*) filter (where outcome in ('quarantined', 'partially_loaded')) as backlog,
-        'files Amazon sent that could not be read in full' as backlog_description,
         count(*) filter (where outcome = 'loaded') / nullif(count(*) filter (where outcome <> 'duplicate'), 0)
-            as success_rate,
-        'files read in full, of the files received (duplicates aside)' as success_rate_description
+            as success_rate
     from inbound_files
 ),
 
@@ -60,9 +59,7 @@ sales_orders as (
     select
         'sales_orders' as flow,
         count(*) filter (where order_status in ('pending', 'failed', 'blocked')) as backlog,
-        'POs that need a Sage sales order and have none' as backlog_description,
-        count(*) filter (where order_status = 'ordered') / nullif(count(*), 0) as success_rate,
-        'POs ordered in Sage, of the POs avc2sage must order' as success_rate_description
+        count(*) filter (where order_status = 'ordered') / nullif(count(*), 0) as success_rate
     from purchase_orders
 ),
 
@@ -70,33 +67,28 @@ acknowledgements as (
     select
         'acknowledgements' as flow,
         count(*) filter (where acknowledgement_status in ('on_time', 'at_risk', 'overdue')) as backlog,
-        'POs not acknowledged yet' as backlog_description,
         count(*) filter (where acknowledgement_status = 'sent' and not was_acknowledged_late)
-            / nullif(count(*) filter (where acknowledgement_status = 'sent'), 0) as success_rate,
-        'acknowledgements sent before their deadline, of those sent' as success_rate_description
+            / nullif(count(*) filter (where acknowledgement_status = 'sent'), 0) as success_rate
     from purchase_orders
 ),
 
-asns as (
-    select
-        'asns' as flow,
-        count(*) filter (where transmission_status = 'not_sent') as backlog,
-        'Sage despatches whose ship notice is not sent (held by its checks or not built yet)' as backlog_description,
-        count(*) filter (where transmission_status in ('sent', 'acknowledged', 'accepted'))
-            / nullif(count(*) filter (where transmission_status <> 'not_sent'), 0) as success_rate,
-        'ship notices Amazon has not rejected, of those sent' as success_rate_description
-    from shipments
+-- Ship notices and invoices go to Amazon alike: held or not built yet (not sent), then not rejected.
+outbound_documents as (
+    select 'asns' as flow, transmission_status from shipments
+    union all
+    select 'invoices' as flow, transmission_status from invoices
 ),
 
-amazon_invoices as (
+documents_to_amazon as (
     select
-        'invoices' as flow,
+        document_flows.flow,
         count(*) filter (where transmission_status = 'not_sent') as backlog,
-        'Sage invoices of Amazon orders not sent (held by their checks or not built yet)' as backlog_description,
         count(*) filter (where transmission_status in ('sent', 'acknowledged', 'accepted'))
-            / nullif(count(*) filter (where transmission_status <> 'not_sent'), 0) as success_rate,
-        'invoices Amazon has not rejected, of those sent' as success_rate_description
-    from invoices
+            / nullif(count(*) filter (where transmission_status <> 'not_sent'), 0) as success_rate
+    -- both flows, with nothing waiting when Sage has no despatch or invoice yet
+    from (values ('asns'), ('invoices')) as document_flows (flow)
+    left join outbound_documents on document_flows.flow = outbound_documents.flow
+    group by document_flows.flow
 ),
 
 remittance_payments as (
@@ -117,10 +109,7 @@ remittances as (
     select
         'remittances' as flow,
         remittance_payments.backlog,
-        'Amazon payments not posted yet (planned, awaiting approval, approved, posting or failed)'
-            as backlog_description,
         remittance_matching.matched_by_count as success_rate,
-        'invoice payment lines matched to a Sage invoice, of all invoice payment lines' as success_rate_description,
         remittance_matching.matched_by_value as matched_by_value_ratio,
         coalesce((select difference from latest_clearing_check), 0) as clearing_bank_unexplained
     from remittance_payments
@@ -131,9 +120,7 @@ sage_reads as (
     select
         'sage_reads' as flow,
         cast(null as bigint) as backlog,
-        cast(null as varchar) as backlog_description,
-        count(*) filter (where run_status = 'succeeded') / nullif(count(*), 0) as success_rate,
-        'Sage loads that succeeded, of the last 96' as success_rate_description
+        count(*) filter (where run_status = 'succeeded') / nullif(count(*), 0) as success_rate
     from sage_loads
 ),
 
@@ -144,9 +131,7 @@ measures as (
     union all by name
     select * from acknowledgements
     union all by name
-    select * from asns
-    union all by name
-    select * from amazon_invoices
+    select * from documents_to_amazon
     union all by name
     select * from remittances
     union all by name
@@ -157,9 +142,7 @@ final as (
     select
         flow,
         cast(backlog as integer) as backlog,
-        backlog_description,
         cast(success_rate as decimal(7, 4)) as success_rate,
-        success_rate_description,
         cast(matched_by_value_ratio as decimal(7, 4)) as matched_by_value_ratio,
         cast(clearing_bank_unexplained as decimal(18, 2)) as clearing_bank_unexplained
     from measures
