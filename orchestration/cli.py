@@ -298,6 +298,59 @@ def approve(locations: Locations, payment: str, by: str, note: str | None) -> No
     )
 
 
+def period_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from pipelines.close.month_end import check_period
+
+    try:
+        return check_period(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@main.command("close")
+@click.option("--period", required=True, callback=period_option, help="The month to close, YYYY-MM.")
+@click.option("--by", "by", required=True, help="Who closes; recorded in the audit trail and the report.")
+@click.option("--note", help="Why, or what was agreed (a re-close especially).")
+@click.pass_obj
+def close(locations: Locations, period: str, by: str, note: str | None) -> None:
+    """Month-end close: run the whole flow, read Sage again, require the integrity checks green, write the
+    close pack (marts as Parquet and CSV, report.html, manifest.json) and record it as the period's next
+    version. A failed check records the attempt as blocked and exits 1."""
+    from pipelines.close.month_end import CloseBlocked, close_period
+    from pipelines.sage200.auth import tokens_from_environment
+
+    try:
+        outcome = close_period(
+            locations, business_config(locations), tokens_from_environment(), period, by, note=note, progress=click.echo
+        )
+    except CloseBlocked as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Report: {outcome.pack / 'report.html'}")
+
+
+@main.command("verify-close")
+@click.option("--period", required=True, callback=period_option, help="The month closed, YYYY-MM.")
+@click.option("--version", "version", type=int, help="One version only (default: every version of the period).")
+@click.pass_obj
+def verify_close(locations: Locations, period: str, version: int | None) -> None:
+    """Recompute every file's SHA-256 in a period's close packs against their manifests, and each manifest's
+    against audit.month_end_runs. Exits 1 naming each mismatch."""
+    from pipelines.close.month_end import verify_close as verify
+    from pipelines.warehouse.snapshot import snapshot_path
+
+    try:
+        packs = verify(snapshot_path(locations.warehouse), period, version)
+    except (LookupError, duckdb.Error) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for pack in packs:
+        verdict = "OK" if not pack.problems else "MISMATCH"
+        click.echo(f"{pack.period} v{pack.version} {verdict}: {pack.pack} (manifest {pack.manifest_sha256})")
+        for problem in pack.problems:
+            click.echo(f"  {problem}")
+    if any(pack.problems for pack in packs):
+        raise click.ClickException("a close pack does not match what was recorded")
+
+
 @main.command("sql")
 @click.option("-c", "--command", "query", help="Run this SQL and print the result, instead of a shell.")
 @click.pass_obj

@@ -337,6 +337,42 @@ create table if not exists audit.dashboard_approvals (
 """
 
 
+CLOSE_STATUSES = ("closed", "blocked")
+
+# Every month-end close attempt, never updated: a close that passed its checks has a version (1, 2, … per
+# period; re-closing adds a version) and the SHA-256 of its pack's manifest; one a check blocked has neither.
+MONTH_END_DDL = f"""
+create table if not exists audit.month_end_runs (
+    close_id varchar primary key,
+    {SEQUENCE_COLUMN},
+    period varchar not null,
+    version integer,
+    status varchar not null check (status in ({_sql_list(CLOSE_STATUSES)})),
+    closed_by varchar not null,
+    closed_at timestamptz not null,
+    code_version varchar not null,
+    manifest_sha256 varchar,
+    pack_path varchar,
+    checks json not null,
+    open_exceptions integer not null,
+    note varchar,
+    flow_run_id varchar,
+    run_id varchar,
+    unique (period, version),
+    check ((status = 'closed') = (version is not null and manifest_sha256 is not null))
+);
+create table if not exists audit.month_end_checks (
+    close_id varchar not null,
+    check_name varchar not null,
+    passed boolean not null,
+    measured decimal(18, 2),
+    expected decimal(18, 2),
+    detail varchar not null,
+    primary key (close_id, check_name)
+);
+"""
+
+
 def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``audit`` schema and its tables if they do not exist yet, so every reader finds them."""
     con.execute(RUNS_DDL)
@@ -347,6 +383,7 @@ def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(INVOICE_SUBMISSION_DDL)
     con.execute(REMITTANCE_DDL)
     con.execute(DASHBOARD_ACTION_DDL)
+    con.execute(MONTH_END_DDL)
 
 
 def code_version(repo: Path = REPO_ROOT) -> str:

@@ -135,3 +135,44 @@ def test_every_relative_link_resolves(path: Path) -> None:
         if not (path.parent / file_part).exists():
             broken.append(target)
     assert not broken, f"{path.relative_to(ROOT)}: links to missing files: {', '.join(broken)}"
+
+
+# The handbook's own chapters, beside the exception pages: each one a page of docs/handbook/ with a title, listed
+# in the handbook's index. Their relative links are checked by test_every_relative_link_resolves, which collects
+# every page under docs/handbook/.
+HANDBOOK_INDEX = HANDBOOK / "README.md"
+CHAPTERS = (
+    "operating-model.md",
+    "verifying-remittance-matching.md",
+    "reading-alerts.md",
+    "month-end-checklist.md",
+    "connecting-sage-200.md",
+    "connecting-amazon-edi.md",
+    "editing-seeds.md",
+)
+
+
+def index_links() -> set[str]:
+    """The files the handbook's index links to (anchors dropped), as written in its prose."""
+    return {target.split("#", 1)[0] for target in LINK.findall(prose(HANDBOOK_INDEX.read_text(encoding="utf-8")))}
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_chapter_exists_with_a_title(name: str) -> None:
+    path = HANDBOOK / name
+    assert path.is_file(), f"the handbook chapter {path.relative_to(ROOT)} is missing"
+    first_line = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
+    assert first_line.startswith("# ") and first_line[2:].strip(), (
+        f"{path.relative_to(ROOT)}: the first line must be a top-level title '# <title>', not {first_line!r}"
+    )
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_chapter_is_linked_from_the_handbook_index(name: str) -> None:
+    assert name in index_links(), f"{HANDBOOK_INDEX.relative_to(ROOT)} does not link to the chapter {name}"
+
+
+def test_the_link_check_covers_every_chapter() -> None:
+    checked = {path.relative_to(HANDBOOK).as_posix() for path in HANDBOOK.rglob("*.md")}
+    missing = sorted(set(CHAPTERS) - checked)
+    assert not missing, f"chapters outside the relative-link check: {', '.join(missing)}"
