@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.close import month_end_close, month_end_close_job
 from orchestration.defs.documents import (
     despatch_to_invoice_job,
     sage_despatch_sensor,
@@ -40,9 +41,10 @@ defs = dg.Definitions(
         ship_notices_and_invoices,
         remittance_postings,
         warehouse_snapshot,
+        month_end_close,
     ],
     asset_checks=[purchase_orders_ready_for_write_back],
-    jobs=[sage_sync_job, order_to_cash_job, despatch_to_invoice_job, remittance_posting_job],
+    jobs=[sage_sync_job, order_to_cash_job, despatch_to_invoice_job, remittance_posting_job, month_end_close_job],
     schedules=[sage_sync_schedule, remittance_posting_schedule],
     sensors=[amazon_inbox_sensor, sage_despatch_sensor, sage_invoice_sensor],
     resources=default_resources(),

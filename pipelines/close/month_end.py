@@ -30,7 +30,7 @@ from pipelines.close.pack import REPORT, export_marts, verify_pack, write_manife
 from pipelines.close.report import ReportContext, render_report
 from pipelines.passes import PassSummary, StageFailed, full_pass, load_sage, publish
 from pipelines.sage200.auth import TokenProvider
-from pipelines.sage200.client import SageClient
+from pipelines.sage200.client import SageApiError, SageClient
 from pipelines.settings import BusinessConfig, Locations
 from pipelines.transform import run_dbt
 from pipelines.warehouse.audit import code_version, record_run
@@ -124,7 +124,7 @@ def close_period(
         raise ValueError("a close needs the name of the person closing")
     now = clock or (lambda: datetime.now(UTC))
     warehouse = locations.warehouse
-    flow_check = CheckResult("flow_succeeded", True, None, None, "the flow ran before this close (Dagster job)")
+    flow_check = CheckResult("flow_succeeded", True, None, None, "the flow ran just before, as a job of its own")
     flow_run_id = None
     if run_flow:
         try:
@@ -134,8 +134,12 @@ def close_period(
         except StageFailed as failure:
             flow_check = CheckResult("flow_succeeded", False, None, None, f"the full pass failed: {failure}")
     with record_run(warehouse, "month_end_close", trigger) as run:
-        read_sage_again(locations, tokens, trigger, progress, clock)
-        checks = [flow_check, *warehouse_checks(warehouse), live_customer_balance(locations, config, tokens)]
+        checks = [
+            flow_check,
+            read_sage_again(locations, tokens, trigger, progress, clock),
+            *warehouse_checks(warehouse),
+            live_customer_balance(locations, config, tokens),
+        ]
         outcome = CloseOutcome(
             close_id=str(uuid.uuid4()),
             period=period,
@@ -165,16 +169,21 @@ def read_sage_again(
     trigger: str,
     progress: Callable[[str], None],
     clock: Callable[[], datetime] | None,
-) -> None:
-    """Sage into raw once more and the models it feeds rebuilt: the pass posted after its own Sage read."""
-    with record_run(locations.warehouse, "sage_load", trigger):
-        load_sage(locations, tokens)
+) -> CheckResult:
+    """Sage into raw once more and the models it feeds rebuilt: the pass posted after its own Sage read. A Sage
+    that does not answer blocks the close (the checks then judge what the warehouse last held)."""
+    try:
+        with record_run(locations.warehouse, "sage_load", trigger):
+            load_sage(locations, tokens)
+    except Exception as failure:  # recorded in audit.runs by record_run
+        return CheckResult("sage_read_after_flow", False, None, None, f"Sage could not be read again: {failure}")
     with record_run(locations.warehouse, "dbt_build_close", trigger) as dbt_run:
         result = run_dbt(
             "build", locations.warehouse, select=AFTER_SAGE_READ, exclude=DATA_TESTS, now=clock() if clock else None
         )
         dbt_run.rows_per_table = {"nodes": result.nodes}
     progress(f"Sage read again and the models it feeds rebuilt ({result.nodes} nodes)")
+    return CheckResult("sage_read_after_flow", True, None, None, "Sage read again after the flow's postings")
 
 
 def warehouse_checks(warehouse: Path) -> list[CheckResult]:
@@ -193,12 +202,15 @@ def amazon_accounts(config: BusinessConfig) -> list[str]:
 def live_customer_balance(locations: Locations, config: BusinessConfig, tokens: str | TokenProvider) -> CheckResult:
     """Sage's balance on the Amazon customer accounts, asked now, against the warehouse's (as last read)."""
     accounts = amazon_accounts(config)
-    with SageClient(locations.sage_url, tokens).connect() as client:
-        live = {
-            customer["reference"]: Decimal(str(customer["balance"]))
-            for account in accounts
-            for customer in client.get("customers", {"$filter": f"reference eq '{account}'"})
-        }
+    try:
+        with SageClient(locations.sage_url, tokens).connect() as client:
+            live = {
+                customer["reference"]: Decimal(str(customer["balance"]))
+                for account in accounts
+                for customer in client.get("customers", {"$filter": f"reference eq '{account}'"})
+            }
+    except (SageApiError, OSError) as failure:
+        return CheckResult("customer_balance_agrees", False, None, None, f"Sage did not answer: {failure}")
     with duckdb.connect(str(locations.warehouse), read_only=True) as con:
         held = dict(
             con.execute(

@@ -92,6 +92,23 @@ def test_every_warehouse_writer_is_in_the_duckdb_pool(definitions: dg.Definition
             assert pools == {"duckdb"}, assets_def.node_def.name
 
 
+def test_the_close_job_runs_the_whole_flow_then_the_close_and_only_it_closes(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    close, postings = dg.AssetKey(["month_end", "close"]), dg.AssetKey(["remittances", "remittance_postings"])
+
+    def selected(job: str) -> set[dg.AssetKey]:
+        return set(definitions.resolve_job_def(job).asset_layer.selected_asset_keys)
+
+    assert selected("month_end_close") == selected("sage_sync") | {postings, close}
+    for job in ("sage_sync", "order_to_cash", "despatch_to_invoice", "remittance_posting"):
+        assert close not in selected(job), job
+    assert dg.AssetKey(["warehouse_snapshot"]) in graph.get(close).parent_keys
+    assert not any(schedule.job_name == "month_end_close" for schedule in definitions.schedules), "a person closes"
+    fields = definitions.resolve_job_def("month_end_close").run_config_schema.config_type.fields
+    close_config = fields["ops"].config_type.fields["month_end__close"].config_type.fields["config"].config_type
+    assert {name for name, field in close_config.fields.items() if field.is_required} == {"period", "closed_by"}
+
+
 def test_the_sync_job_materialises_against_the_sandbox(
     definitions: dg.Definitions, sample_sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

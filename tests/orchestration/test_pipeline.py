@@ -11,9 +11,10 @@ import textwrap
 from pathlib import Path
 
 import duckdb
-import pytest
+from click.testing import CliRunner
 
-from pipelines.passes import SageLoadFailed, full_pass
+from orchestration.cli import main
+from pipelines.passes import full_pass
 from pipelines.sage200.sandbox.backoffice import BackOffice
 from pipelines.sage200.source.settings import TABLES
 from pipelines.settings import EXAMPLE_CONFIG, Locations, load_business_config
@@ -54,6 +55,13 @@ def config_file(tmp_path: Path, name: str, **replacements: str) -> Path:
     return path
 
 
+def cli_locations(locations: Locations) -> list[str]:
+    return [
+        "--warehouse", str(locations.warehouse), "--sage-url", locations.sage_url, "--inbox", str(locations.inbox),
+        "--outbox", str(locations.outbox), "--config", str(locations.config),
+    ]  # fmt: skip
+
+
 def locations(tmp_path: Path, api_url: str, config: Path) -> Locations:
     return Locations.resolve(
         warehouse=str(tmp_path / "warehouse" / "avc2sage.duckdb"),
@@ -67,9 +75,9 @@ def locations(tmp_path: Path, api_url: str, config: Path) -> Locations:
 AMAZON_SAMPLES = Path(__file__).parents[1] / "fixtures" / "amazon"
 
 
-def query(database: Path, sql: str) -> list[tuple]:
+def query(database: Path, sql: str, parameters: list[object] | None = None) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, parameters).fetchall()
 
 
 def raw_counts(database: Path) -> dict[str, int]:
@@ -256,14 +264,29 @@ def test_full_pass_builds_the_warehouse_and_keeps_exception_history(sample_sandb
     for statement in documented_queries():
         query(snapshot_path(warehouse), statement)  # the handbook's first queries run as written
 
-    # Pass 3: Sage fails. The failure is recorded, dbt still builds on what the warehouse holds, and the
-    # snapshot is republished so people see it; one failure alone is not yet an exception.
+    # Pass 3, made by a month-end close: Sage fails. The failure is recorded, dbt still builds on what the
+    # warehouse holds, and the snapshot is republished so people see it; one failure alone is not yet an
+    # exception. The close that ran the pass is blocked, and says why.
     with BackOffice(sample_sandbox.root) as office:
         office.post("faults", {"fail": [{"status": 500, "count": 1000, "path_prefix": "/customers"}]})
-    with pytest.raises(SageLoadFailed, match="Sage 200 load failed"):
-        full_pass(fixed, load_business_config(EXAMPLE_CONFIG), "sandbox", trigger="manual")
+    period = sample_sandbox.manifest.as_of.strftime("%Y-%m")
+    closing = CliRunner().invoke(
+        main,
+        [*cli_locations(fixed), "close", "--period", period, "--by", "Priya Shah", "--note", "March interim"],
+    )
+    assert closing.exit_code == 1, closing.output
+    assert f"the close of {period} is blocked" in closing.output
+    [(close_id, version, status, closed_by, manifest)] = query(
+        warehouse, "select close_id, version, status, closed_by, manifest_sha256 from audit.month_end_runs"
+    )
+    assert (version, status, closed_by, manifest) == (None, "blocked", "Priya Shah", None)
+    failed = query(warehouse, "select check_name from audit.month_end_checks where not passed and close_id = ?",
+                   [close_id])  # fmt: skip
+    assert sorted(failed) == [("customer_balance_agrees",), ("flow_succeeded",), ("sage_read_after_flow",)]
+    assert not (fixed.warehouse.parent / "close").exists(), "a blocked close writes no pack"
     latest = dict(query(warehouse, "select job, arg_max(status, started_at) from audit.runs group by job"))
     assert latest == {
+        "month_end_close": "succeeded",  # it did its job: the attempt is recorded as blocked
         "run": "failed",
         "dashboard_actions": "succeeded",
         "configuration_load": "succeeded",

@@ -1,9 +1,10 @@
 -- Every audited event in one place, each with the run and code version that made it and the person who
 -- authorised it, so an auditor can start anywhere and follow the trail:
 --   sage_posting         a document avc2sage posted to Sage (its last answered record per posting key); a
---                        remittance posting has one row per Amazon remittance line it posts (the receipt
---                        and credit notes their own lines, the allocation and transfer every line of the
---                        payment), with the approval of the frozen plan it posted from;
+--                        remittance posting has one row per Amazon remittance line it posts (the receipt,
+--                        credit notes and bank entries their own lines, the terms-discount note DS<n> line
+--                        n, the allocation and the transfer every line of the payment), with the approval
+--                        of the frozen plan it posted from;
 --   remittance_approval  a payment plan approved (by a person, or auto);
 --   outbound_document    an EDI document written for Amazon;
 --   exception_action     what a person did to an exception in the dashboard;
@@ -99,7 +100,12 @@ posting_events as (
         on postings.payment_number = approvals.payment_number and plans.plan_sha256 = approvals.plan_sha256
     left join lines
         on postings.payment_number = lines.payment_number
-        and (lines.document_code = postings.document_code or postings.document_code in ('AL', 'TR'))
+        and (
+            lines.document_code = postings.document_code
+            -- DS<n>: the credit note for the terms discount taken on invoice line n.
+            or postings.document_code = 'DS' || lines.line_number
+            or postings.document_code in ('AL', 'TR')
+        )
     left join payments on postings.payment_number = payments.payment_number
     left join latest_closes on latest_closes.period = strftime(payments.payment_date, '%Y-%m')
 ),
