@@ -323,7 +323,7 @@ def close(locations: Locations, period: str, by: str, note: str | None) -> None:
         outcome = close_period(
             locations, business_config(locations), tokens_from_environment(), period, by, note=note, progress=click.echo
         )
-    except CloseBlocked as exc:
+    except (CloseBlocked, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Report: {outcome.pack / 'report.html'}")
 

@@ -17,7 +17,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     """Staging, intermediate and marts, with their tests, on the warehouse."""
     # The dbt profile reads AVC2SAGE_WAREHOUSE, the same setting the warehouse resource comes from.
     with record_run(warehouse.warehouse, "dbt_build", "schedule"):
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(["build", "--log-level-file", "warn"], context=context).stream()
 
 
 # The snapshot comes after the write-back, so people see the orders, acknowledgements, ship notices,

@@ -134,6 +134,7 @@ def close_period(
         except StageFailed as failure:
             flow_check = CheckResult("flow_succeeded", False, None, None, f"the full pass failed: {failure}")
     with record_run(warehouse, "month_end_close", trigger) as run:
+        known_period(warehouse, period)
         checks = [
             flow_check,
             read_sage_again(locations, tokens, trigger, progress, clock),
@@ -184,6 +185,16 @@ def read_sage_again(
         dbt_run.rows_per_table = {"nodes": result.nodes}
     progress(f"Sage read again and the models it feeds rebuilt ({result.nodes} nodes)")
     return CheckResult("sage_read_after_flow", True, None, None, "Sage read again after the flow's postings")
+
+
+def known_period(warehouse: Path, period: str) -> None:
+    """A close is of a month the warehouse reports on: from the first with Amazon activity to the current one."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select period from marts.month_end_periods order by period").fetchall()
+    periods = [row[0] for row in rows]
+    if period not in periods:
+        span = f"{periods[0]} to {periods[-1]}" if periods else "none yet"
+        raise ValueError(f"{period} is not a month the warehouse reports on (months with Amazon activity: {span})")
 
 
 def warehouse_checks(warehouse: Path) -> list[CheckResult]:

@@ -998,11 +998,11 @@ def test_the_order_lifecycle_page_follows_a_po_from_amazon_to_its_invoice(dashbo
 
 # --- part 5: month-end close and the audit trail ------------------------------------------------------------
 # Closed twice once everything above has posted: first at the end of the day (an interim close of the running
-# month), then by Dagster's close job weeks after the month ended, when every dispute window has closed.
+# month), then by Dagster's close job on today's clock, long after every dispute window has closed.
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSER, AUDITOR = "Priya Shah (financial controller)", "Sam Lee (for the auditors)"
-AFTER_THE_WINDOWS = datetime(2026, 4, 20, 9, tzinfo=UTC)
+AFTER_THE_WINDOWS = datetime(2026, 4, 20, 9, tzinfo=UTC)  # the last March window closed on April 14
 
 
 @dataclass
@@ -1026,9 +1026,9 @@ def closed(remitted: Remitted, played: Played) -> Closed:
         locations, config, "sandbox", period, CLOSER, note="interim", trigger="manual", run_flow=False,
         clock=lambda: played.now + timedelta(hours=4),
     )  # fmt: skip
+    # Dagster's job closes on the real clock: months after March, when every dispute window has long closed.
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("AVC2SAGE_WAREHOUSE", str(locations.warehouse))
-        environment.setenv("AVC2SAGE_NOW", AFTER_THE_WINDOWS.isoformat())
         result = dg.materialize(
             [month_end_close],
             resources=default_resources(locations),
@@ -1199,7 +1199,7 @@ def test_the_reports_roll_forwards_add_up_and_are_what_sage_and_the_marts_say(cl
     assert {name: figures[name] for name in deductions} == deductions
     assert deductions["open_deductions_recovered"] < 0, "the planted claim reversal pays back a shortage claim"
     if version == 2:
-        # By April 20 every March dispute window has closed: April writes off what Amazon did not pay back.
+        # Every March dispute window closed by mid-April: April writes off what Amazon did not pay back.
         april = open_deduction_movements(closed.locations.warehouse, "2026-04", AFTER_THE_WINDOWS.date())
         [row] = query(
             closed.locations.warehouse,

@@ -132,7 +132,8 @@ checks as (
 final as (
     select
         cast(check_name as varchar) as check_name,
-        cast(passed as boolean) as passed,
+        -- A check that could not be judged (no clearing bank in Sage, say) has failed.
+        cast(coalesce(passed, false) as boolean) as passed,
         cast(measured as decimal(18, 2)) as measured,
         cast(expected as decimal(18, 2)) as expected,
         cast(detail as varchar) as detail
