@@ -16,9 +16,10 @@ than DuckDB's ``df()``, which would turn decimals into floats.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +32,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from pipelines.close.pack import MANIFEST, REPORT
 from pipelines.settings import Locations
 from pipelines.warehouse.actions import ActionStore, ExceptionAction, PaymentApproval, actions_path
 from pipelines.warehouse.snapshot import SnapshotMissing, open_snapshot, snapshot_path
@@ -975,3 +977,177 @@ def deductions(snapshot: Snapshot, today: date, types: tuple[str, ...] = (), mon
 def today_in(timezone: str) -> date:
     """Today's date in the company's time zone (dispute deadlines are dates there)."""
     return utc_now().astimezone(ZoneInfo(timezone)).date()
+
+
+# --- month-end ------------------------------------------------------------------------------------------
+
+# A roll-forward's lines: (label, column of marts.month_end_periods, sign), the closing line last.
+_CLEARING_LINES = (
+    ("Opening balance", "clearing_opening", 1),
+    ("Amazon receipts", "clearing_amazon_receipts", 1),
+    ("Deductions paid", "clearing_deductions_paid", 1),
+    ("Recoveries received", "clearing_recoveries_received", 1),
+    ("Transfers", "clearing_transfers", 1),
+    ("Other", "clearing_other", 1),
+    ("Closing balance", "clearing_closing", 1),
+)
+_OPEN_DEDUCTION_LINES = (
+    ("Open at the start", "open_deductions_opening", 1),
+    ("New deductions", "open_deductions_new", 1),
+    ("Recovered (−)", "open_deductions_recovered", -1),
+    ("Written off (−)", "open_deductions_written_off", -1),
+    ("Open at the end", "open_deductions_closing", 1),
+)
+# What the status table shows of each period; the roll-forwards' columns are read with them.
+PERIOD_STATUS_COLUMNS = (
+    "period",
+    "period_ended",
+    "close_status",
+    "latest_close_version",
+    "latest_closed_by",
+    "latest_closed_at",
+    "invoiced_gross",
+    "net_received",
+    "deducted_gross",
+    "unapplied_cash",
+    "clearing_closing",
+    "open_deductions_closing",
+)
+_PERIOD_COLUMNS = tuple(
+    dict.fromkeys(
+        [
+            *PERIOD_STATUS_COLUMNS,
+            "deductions_count",
+            "deducted_tax",
+            *(column for _, column, _ in _CLEARING_LINES + _OPEN_DEDUCTION_LINES),
+        ]
+    )
+)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def month_end_periods(snapshot: Snapshot) -> pd.DataFrame | None:
+    """marts.month_end_periods, newest period first; None when the snapshot predates the month-end marts."""
+    with _connect(snapshot) as con:
+        if not _has_table(con, "marts", "month_end_periods"):
+            return None
+        # The column names are this module's constants, never input.
+        return _frame(
+            con,
+            f"select {', '.join(_PERIOD_COLUMNS)} from marts.month_end_periods order by period desc limit ?",
+            [LIST_LIMIT],
+        )
+
+
+def default_close_period(periods: pd.DataFrame) -> str:
+    """The period the page opens on: the newest one closed, else the newest."""
+    closed = periods[periods["close_status"] == "closed"]
+    return str((closed if len(closed) else periods)["period"].iloc[0])
+
+
+def _roll_forward(period: Mapping[str, Any], lines: tuple[tuple[str, str, int], ...]) -> pd.DataFrame:
+    """A roll-forward as (line, amount) rows, subtractions negated: every line above the last adds up to it."""
+    return pd.DataFrame(
+        [(label, sign * Decimal(period[column])) for label, column, sign in lines],
+        columns=["line", "amount"],
+        dtype=object,
+    )
+
+
+def clearing_roll_forward(period: Mapping[str, Any]) -> pd.DataFrame:
+    """The Amazon clearing bank over a month (a row of `month_end_periods`): opening, movements, closing."""
+    return _roll_forward(period, _CLEARING_LINES)
+
+
+def open_deductions_roll_forward(period: Mapping[str, Any]) -> pd.DataFrame:
+    """The recoverable deductions still open over a month: opening, new, recovered (−), written off (−), closing."""
+    return _roll_forward(period, _OPEN_DEDUCTION_LINES)
+
+
+def roll_forward_difference(frame: pd.DataFrame) -> Decimal:
+    """The movements' sum less the closing line: 0.00 when the roll-forward adds up."""
+    amounts = list(frame["amount"])
+    return sum(amounts[:-1], start=Decimal(0)) - amounts[-1]
+
+
+@dataclass(frozen=True)
+class PeriodClose:
+    """One period's deductions by type, its close runs and their checks."""
+
+    deductions_by_type: pd.DataFrame
+    runs: pd.DataFrame  # audit.month_end_runs of the period, newest first (close_id, then what the page shows)
+    checks: pd.DataFrame  # audit.month_end_checks of those runs, failed first
+
+
+_RUN_COLUMNS = (
+    "close_id",
+    "version",
+    "status",
+    "closed_by",
+    "closed_at",
+    "code_version",
+    "manifest_sha256",
+    "open_exceptions",
+    "note",
+    "pack_path",
+)
+_CHECK_COLUMNS = ("close_id", "check_name", "passed", "measured", "expected", "detail")
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def period_close(snapshot: Snapshot, period: str) -> PeriodClose:
+    with _connect(snapshot) as con:
+        deductions_by_type = pd.DataFrame(columns=["deduction_type"])
+        if _has_table(con, "marts", "month_end_deductions_by_type"):
+            deductions_by_type = _frame(
+                con,
+                "select period, deduction_type, deductions_count, deducted_goods, deducted_tax, deducted_gross"
+                " from marts.month_end_deductions_by_type where period = ? order by deduction_type limit ?",
+                [period, LIST_LIMIT],
+            )
+        runs = pd.DataFrame(columns=list(_RUN_COLUMNS))
+        checks = pd.DataFrame(columns=list(_CHECK_COLUMNS))
+        if _has_table(con, "audit", "month_end_runs"):
+            runs = _frame(
+                con,
+                f"select {', '.join(_RUN_COLUMNS)} from audit.month_end_runs where period = ?"
+                " order by sequence_number desc limit ?",
+                [period, LIST_LIMIT],
+            )
+        if len(runs) and _has_table(con, "audit", "month_end_checks"):
+            checks = _frame(
+                con,
+                f"select {', '.join(_CHECK_COLUMNS)} from audit.month_end_checks where list_contains(?, close_id)"
+                " order by passed, check_name",
+                [list(runs["close_id"])],
+            )
+    return PeriodClose(deductions_by_type, runs, checks)
+
+
+@dataclass(frozen=True)
+class ClosePack:
+    """A close pack as it is on disk now: the files its manifest lists and its report."""
+
+    folder: Path
+    files: pd.DataFrame  # path, sha256, size_bytes, as manifest.json lists them
+    report: bytes | None  # report.html; None when it is not there
+    problem: str | None  # why the pack cannot be shown (its folder gone, its manifest unreadable)
+
+
+def close_pack(pack_path: str) -> ClosePack:
+    """The pack a close recorded at `pack_path` (read from disk, not the snapshot: packs live beside it)."""
+    folder = Path(pack_path)
+    files = pd.DataFrame(columns=["path", "sha256", "size_bytes"])
+    if not folder.is_dir():
+        return ClosePack(folder, files, None, f"The pack is no longer at {folder}.")
+    try:
+        listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+        files = pd.DataFrame(
+            [(entry["path"], entry["sha256"], entry["size_bytes"]) for entry in listed],
+            columns=["path", "sha256", "size_bytes"],
+            dtype=object,
+        )
+        report = (folder / REPORT).read_bytes() if (folder / REPORT).is_file() else None
+    except (OSError, ValueError, KeyError, TypeError) as unreadable:
+        return ClosePack(folder, files, None, f"The pack at {folder} cannot be read ({unreadable}).")
+    return ClosePack(folder, files, report, None)

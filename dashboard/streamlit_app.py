@@ -19,6 +19,7 @@ PAGES = [
     st.Page("app_pages/lifecycle.py", title="Order lifecycle", icon=":material/timeline:"),
     st.Page("app_pages/remittances.py", title="Remittances", icon=":material/payments:"),
     st.Page("app_pages/deductions.py", title="Deductions", icon=":material/receipt_long:"),
+    st.Page("app_pages/month_end.py", title="Month-end", icon=":material/event_available:"),
     st.Page("app_pages/handbook.py", title="Handbook", icon=":material/menu_book:"),
 ]
 

@@ -18,6 +18,10 @@ NO_SNAPSHOT = (
     "No data published yet: run `avc2sage run` (or `make demo`) to load Amazon's files and Sage 200, build the "
     "warehouse and publish the read snapshot this dashboard shows."
 )
+NO_MONTH_END = (
+    "No month-end data yet: run `avc2sage run` to build the month-end marts (`marts.month_end_periods`) and publish "
+    "them, then close a month with `avc2sage close`."
+)
 STATUS_COLOURS = {"green": "green", "amber": "orange", "red": "red"}
 SEVERITY_COLOURS = {"low": "gray", "medium": "blue", "high": "orange", "critical": "red"}
 
@@ -46,6 +50,13 @@ def money(value: Decimal | None) -> str:
     amount = Decimal(value).quantize(Decimal("0.01"))
     sign = "-" if amount < 0 else ""
     return f"{sign}£{abs(amount):,.2f}"
+
+
+def number(value: Decimal | None) -> str:
+    """A figure that may be money or a count (a check's measure): 1,234.56 as it is; an em dash for none."""
+    if _missing(value):
+        return "—"
+    return f"{Decimal(value):,}"
 
 
 def ratio(value: Decimal | None) -> str:
@@ -114,6 +125,14 @@ MONEY_COLUMNS = (
     "expected_balance",
     "difference",
     "clearing_bank_unexplained",
+    "invoiced_gross",
+    "net_received",
+    "deducted_goods",
+    "deducted_tax",
+    "deducted_gross",
+    "unapplied_cash",
+    "clearing_closing",
+    "open_deductions_closing",
 )
 TIME_COLUMNS = (
     "detected_at",
@@ -141,6 +160,8 @@ TIME_COLUMNS = (
     "last_run_at",
     "last_success_at",
     "last_action_at",
+    "closed_at",
+    "latest_closed_at",
 )
 RATIO_COLUMNS = ("matched_ratio", "success_rate", "matched_by_value_ratio")
 

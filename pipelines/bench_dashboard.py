@@ -489,6 +489,15 @@ PAGE_DATA: dict[str, tuple[str, ...]] = {
     "lifecycle": ("find_purchase_orders", "order_lifecycle"),
     "remittances": ("posting_statuses", "remittance_payments", "payment_detail", "pending_payment_approvals"),
     "deductions": ("deduction_types", "today_in", "deductions"),
+    "month_end": (
+        "month_end_periods",
+        "default_close_period",
+        "clearing_roll_forward",
+        "open_deductions_roll_forward",
+        "roll_forward_difference",
+        "period_close",
+        "close_pack",
+    ),
     "handbook": ("exception_kinds", "handbook_page"),
 }
 #: Called only when a person acts (a button), never to render a page.
@@ -499,6 +508,7 @@ PAGE_TITLES = {
     "lifecycle": "Order lifecycle",
     "remittances": "Remittances",
     "deductions": "Deductions",
+    "month_end": "Month-end",
     "handbook": "Handbook",
 }
 
@@ -617,6 +627,23 @@ def deductions_data(data: Any, targets: PageTargets) -> int:
     return returned_rows(types) + returned_rows(shown)
 
 
+def month_end_data(data: Any, targets: PageTargets) -> int:
+    snapshot = data.current_snapshot()
+    uncached(data.company_timezone)(snapshot)
+    periods = uncached(data.month_end_periods)(snapshot)
+    if periods is None or periods.empty:
+        return 0
+    period = data.default_close_period(periods)
+    row = periods[periods["period"] == period].iloc[0].to_dict()
+    roll_forwards = [data.clearing_roll_forward(row), data.open_deductions_roll_forward(row)]
+    for frame in roll_forwards:
+        data.roll_forward_difference(frame)
+    detail = uncached(data.period_close)(snapshot, period)
+    packs = [data.close_pack(path) for path in detail.runs.loc[detail.runs["status"] == "closed", "pack_path"]]
+    shown = returned_rows(periods) + returned_rows(roll_forwards) + returned_rows(detail)
+    return shown + sum(len(pack.files) for pack in packs)
+
+
 def handbook_data(data: Any, targets: PageTargets) -> int:
     snapshot = data.current_snapshot()
     uncached(data.company_timezone)(snapshot)
@@ -631,6 +658,7 @@ PAGE_STAGES: dict[str, Callable[[Any, PageTargets], int]] = {
     "lifecycle": lifecycle_data,
     "remittances": remittances_data,
     "deductions": deductions_data,
+    "month_end": month_end_data,
     "handbook": handbook_data,
 }
 

@@ -31,7 +31,7 @@ PERIOD_MARTS: tuple[tuple[str, str], ...] = (
     ("month_end_integrity_checks", "select * from marts.month_end_integrity_checks order by check_name"),
     (
         "invoices",
-        "select * from marts.invoices where strftime(invoice_date, '%Y-%m') = $period order by invoice_number",
+        "select * from marts.month_end_invoices where period = $period order by invoice_date, invoice_number",
     ),
     (
         "remittance_payments",

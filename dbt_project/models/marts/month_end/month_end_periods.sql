@@ -12,20 +12,8 @@ as_of as (
     ) as date) as as_of_date
 ),
 
-amazon_accounts as (
-    select distinct sage_customer_account from {{ ref('stg_app__vendor_codes') }}
-),
-
 amazon_invoices as (
-    select
-        cast(transactions.transaction_date as date) as invoice_date,
-        transactions.signed_goods_value as goods_amount,
-        transactions.signed_tax_value as tax_amount,
-        transactions.signed_gross_value as gross_amount
-    from {{ ref('stg_sage200__sales_transactions') }} as transactions
-    inner join {{ ref('stg_sage200__customers') }} as customers using (customer_id)
-    inner join amazon_accounts on customers.customer_reference = amazon_accounts.sage_customer_account
-    where transactions.trader_transaction_type = 'TradingAccountEntryTypeInvoice'
+    select * from {{ ref('month_end_invoices') }}
 ),
 
 posted_payments as (
