@@ -5,9 +5,6 @@ the first build (the pipeline's other tests run them on the same models): load (
 Sage), build, then order to cash (orders and acknowledgements, ship notices, invoices, remittance posting) and
 the rebuild of what their audit rows feed, then publish. Every test gets its own warehouse location (so the
 action store it writes is its own), where the snapshot is a link to the session's until the test changes it.
-
-The month-end page's tests need closes: `closed_twice` copies the published warehouse and the Sage company it
-posted to, posts the payments awaiting approval, and closes the pass's month twice with the real close code.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines.close.month_end import CloseOutcome, close_period
 from pipelines.passes import (
     DATA_TESTS,
     EXCEPTIONS_MART,
@@ -32,9 +28,7 @@ from pipelines.passes import (
     build_models,
     load_stages,
     order_stages,
-    remittance_stage,
 )
-from pipelines.remittances.approval import approve
 from pipelines.sage200.sandbox.server import api_url, run_in_thread
 from pipelines.settings import EXAMPLE_CONFIG, Locations, load_business_config
 from pipelines.warehouse.actions import ActionStore, actions_path
@@ -55,7 +49,6 @@ class Published:
     warehouse: Path
     snapshot: Path
     pass_at: datetime
-    sage_db: Path  # the Sage company the pass read and posted to (its sandbox stopped: the file is complete)
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +57,7 @@ def published(sample_vendor_db: tuple[Path, Any, Path], tmp_path_factory: pytest
     work = tmp_path_factory.mktemp("dashboard_pass")
     pass_at = datetime.combine(manifest.as_of, time(9), tzinfo=UTC)  # as tests/orders' now_for
     # The session's sandbox file is closed and checkpointed (its server stopped): a plain copy is complete.
-    sage_db = shutil.copyfile(db_path, work / db_path.name)
-    with run_in_thread(sage_db) as root:
+    with run_in_thread(shutil.copyfile(db_path, work / db_path.name)) as root:
         locations = Locations.resolve(
             warehouse=str(work / "warehouse" / "avc2sage.duckdb"),
             sage_url=api_url(root),
@@ -84,7 +76,7 @@ def published(sample_vendor_db: tuple[Path, Any, Path], tmp_path_factory: pytest
                 build_models(locations, now=pass_at, exclude=f"{DATA_TESTS} {EXCEPTIONS_MART}")
             errors = order_stages(locations, config, "sandbox", "test", summary, lambda _: None, lambda: pass_at)
             assert errors == {}
-    return Published(locations.warehouse, publish_snapshot(locations.warehouse), pass_at, sage_db)
+    return Published(locations.warehouse, publish_snapshot(locations.warehouse), pass_at)
 
 
 @dataclass
@@ -158,86 +150,4 @@ def dashboard(published: Published, warm_snapshot: None, tmp_path: Path, monkeyp
     monkeypatch.setenv("AVC2SAGE_WAREHOUSE", str(warehouse))
     board = Dashboard(warehouse, published.pass_at, monkeypatch)
     board.pin(published.pass_at + DASHBOARD_DELAY)
-    return board
-
-
-# --- month-end ------------------------------------------------------------------------------------------
-# Who closes the pass's month, twice; the closes happen early the next month (a close costs ~40 s).
-CLOSERS = ("Ana Finance", "Sam Controller")
-APPROVER = "Priya Shah"
-
-
-@dataclass(frozen=True)
-class ClosedTwice:
-    """A copy of the published warehouse whose month (`period`) the real close code closed twice."""
-
-    warehouse: Path
-    period: str
-    closes: tuple[CloseOutcome, ...]  # version 1, then version 2
-
-
-def first_of_next_month(moment: datetime) -> datetime:
-    return (moment.replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
-@pytest.fixture(scope="module")
-def closed_twice(published: Published, tmp_path_factory: pytest.TempPathFactory) -> ClosedTwice:
-    """The published warehouse and Sage company copied (the session's own stay untouched), the payments awaiting
-    approval approved and posted (so the month has receipts, deductions and recoveries to roll forward), then
-    the month closed by `close_period` as the CLOSERS, on the 1st and 2nd of the next month."""
-    work = tmp_path_factory.mktemp("dashboard_close")
-    warehouse = work / "warehouse" / published.warehouse.name
-    # The warehouse with its dbt and dlt state; not the session's snapshot (the close publishes its own).
-    shutil.copytree(
-        published.warehouse.parent, warehouse.parent, ignore=shutil.ignore_patterns(f"{published.snapshot.name}*")
-    )
-    sage_db = shutil.copyfile(published.sage_db, work / published.sage_db.name)
-    config = load_business_config(EXAMPLE_CONFIG)
-    period = published.pass_at.strftime("%Y-%m")
-    posted_at = published.pass_at + timedelta(hours=1)
-    closing_day = first_of_next_month(published.pass_at).replace(hour=9)
-    with run_in_thread(sage_db) as root:
-        locations = Locations.resolve(
-            warehouse=str(warehouse),
-            sage_url=api_url(root),
-            config=str(EXAMPLE_CONFIG),
-            inbox=str(work / "inbox"),
-            outbox=str(work / "outbox"),
-        )
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            awaiting = con.execute(
-                "select payment_number from marts.remittance_payments where posting_status = 'awaiting_approval'"
-            ).fetchall()
-        assert awaiting, "the sample has payments awaiting approval"
-        for (payment,) in awaiting:
-            approve(warehouse, payment, APPROVER, clock=lambda: posted_at)
-        summary = PassSummary("", warehouse)
-        failure = remittance_stage(locations, config, "sandbox", "test", summary, lambda _: None, lambda: posted_at)
-        assert failure is None, failure
-        closes = tuple(
-            close_period(
-                locations,
-                config,
-                "sandbox",
-                period,
-                closer,
-                note=f"close {number + 1} of {period}",
-                trigger="test",
-                run_flow=False,
-                progress=lambda _: None,
-                clock=lambda at=closing_day + timedelta(days=number): at,
-            )
-            for number, closer in enumerate(CLOSERS)
-        )
-    return ClosedTwice(warehouse, period, closes)
-
-
-@pytest.fixture
-def month_end_dashboard(closed_twice: ClosedTwice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dashboard:
-    """A dashboard on the closed warehouse's snapshot (a link, as `dashboard` links the session's)."""
-    warehouse = tmp_path / "avc2sage.duckdb"
-    snapshot_path(warehouse).symlink_to(snapshot_path(closed_twice.warehouse))
-    monkeypatch.setenv("AVC2SAGE_WAREHOUSE", str(warehouse))
-    board = Dashboard(warehouse, closed_twice.closes[-1].closed_at, monkeypatch)
-    board.pin(board.now + DASHBOARD_DELAY)
     return board

@@ -4,7 +4,6 @@ read back from the action store; the store's rows are loaded into audit by the p
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -28,7 +27,7 @@ from dashboard import data
 from dashboard.ui import NO_MONTH_END, NO_SNAPSHOT, money
 from pipelines.warehouse.actions import ActionStore, actions_path, load_actions
 from pipelines.warehouse.snapshot import publish_snapshot, snapshot_path
-from tests.dashboard.conftest import CLOSERS, DASHBOARD_DELAY, ClosedTwice, Published
+from tests.dashboard.conftest import DASHBOARD_DELAY, Published
 
 PAGES = ("overview", "exceptions", "lifecycle", "remittances", "deductions", "month_end", "handbook")
 LONDON = ZoneInfo("Europe/London")
@@ -668,107 +667,8 @@ def test_deductions_by_type_and_month_and_the_dispute_windows_still_open(dashboa
 # --- month-end ------------------------------------------------------------------------------------------
 
 
-def pounds(text: str) -> Decimal:
-    """The exact amount a page shows as money (£1,234.56, -£93.17)."""
-    return Decimal(text.replace("£", "").replace(",", ""))
-
-
 def captions(at: AppTest) -> list[str]:
     return [caption.value for caption in at.caption]
-
-
-def test_month_end_shows_the_closed_months_roll_forwards_close_runs_and_packs(
-    month_end_dashboard: Any, closed_twice: ClosedTwice
-) -> None:
-    board, period = month_end_dashboard, closed_twice.period
-    first, second = closed_twice.closes
-    at = page(board, "month_end")
-
-    periods = board.query("select period, close_status from marts.month_end_periods order by period desc")
-    status = table(at, "month_end_status")
-    assert status["period"].tolist() == [name for name, _ in periods]
-    closed = status.set_index("period").loc[period]
-    assert (closed["close_status"], closed["latest_close_version"], closed["latest_closed_by"]) == (
-        "closed",
-        2,
-        CLOSERS[1],
-    )
-    assert periods[0][0] > period and periods[0][1] == "open", "a newer month is open..."
-    assert at.selectbox(key="month_end_period").value == period, "...and the page opens on the newest closed one"
-
-    rows = board.query(
-        "select [clearing_opening, clearing_amazon_receipts, clearing_deductions_paid, clearing_recoveries_received,"
-        " clearing_transfers, clearing_other, clearing_closing], [open_deductions_opening, open_deductions_new,"
-        " -open_deductions_recovered, -open_deductions_written_off, open_deductions_closing]"
-        " from marts.month_end_periods where period = ?",
-        [period],
-    )[0]
-    for key, expected in zip(("clearing_roll_forward", "open_deductions_roll_forward"), rows, strict=True):
-        amounts = [pounds(amount) for amount in table(at, key)["amount"]]
-        assert amounts == expected, key
-        assert sum(amounts[:-1], start=Decimal(0)) == amounts[-1], f"{key} adds up"
-        assert any(amounts[1:-1]), f"{key}: the month moved"
-    assert table(at, "open_deductions_roll_forward")["line"].tolist()[2:4] == ["Recovered (−)", "Written off (−)"]
-    assert not at.error
-
-    by_type = board.query(
-        "select deduction_type, deductions_count, deducted_gross from marts.month_end_deductions_by_type"
-        " where period = ? order by deduction_type",
-        [period],
-    )
-    shown = table(at, "month_end_deductions")[["deduction_type", "deductions_count", "deducted_gross"]]
-    assert [[kind, count, pounds(gross)] for kind, count, gross in shown.values.tolist()] == [
-        list(row) for row in by_type
-    ]
-
-    runs = table(at, "month_end_runs")
-    assert runs[["version", "status", "closed_by"]].values.tolist() == [
-        [2, "closed", CLOSERS[1]],
-        [1, "closed", CLOSERS[0]],
-    ]
-    assert runs["manifest_sha256"].tolist() == [second.manifest_sha256, first.manifest_sha256]
-
-    def checks(close_id: str) -> list[list[Any]]:
-        return [
-            list(row)
-            for row in board.query(
-                "select check_name, passed from audit.month_end_checks where close_id = ? order by check_name",
-                [close_id],
-            )
-        ]
-
-    picker = at.selectbox(key="month_end_run")
-    assert picker.value == second.close_id
-    assert sorted(table(at, "month_end_checks")[["check_name", "passed"]].values.tolist()) == checks(second.close_id)
-    assert len(checks(second.close_id)) == len(second.checks) > 4
-    run(picker.select(first.close_id))
-    assert sorted(table(at, "month_end_checks")[["check_name", "passed"]].values.tolist()) == checks(first.close_id)
-
-    for close in (first, second):
-        manifest = json.loads((close.pack / "manifest.json").read_text(encoding="utf-8"))
-        files = table(at, f"pack_files_v{close.version}")
-        assert files[["path", "sha256", "size_bytes"]].values.tolist() == [
-            [entry["path"], entry["sha256"], entry["size_bytes"]] for entry in manifest["files"]
-        ]
-        assert at.download_button(key=f"report_v{close.version}").label == "Download report.html"
-        assert data.close_pack(str(close.pack)).report == (close.pack / "report.html").read_bytes()
-        assert any(
-            f"`avc2sage verify-close --period {period} --version {close.version}`" in caption
-            for caption in captions(at)
-        )
-
-    # A pack moved away: the page says so, and still shows the other.
-    moved = first.pack.with_name("moved-away")
-    first.pack.rename(moved)
-    try:
-        run(at)
-        assert [warning.value for warning in block(at, "pack_v1").warning] == [
-            f"The pack is no longer at {first.pack}."
-        ]
-        assert not [button for button in at.download_button if button.key == "report_v1"]
-        assert len(table(at, "pack_files_v2")) == 2 * len(second.files) + 1, "Parquet and CSV per mart, the report"
-    finally:
-        moved.rename(first.pack)
 
 
 def test_month_end_before_any_close_after_a_blocked_one_and_on_a_snapshot_without_its_marts(dashboard: Any) -> None:

@@ -57,6 +57,9 @@ from pipelines.warehouse.snapshot import snapshot_path
 ACK_STANDARD = {"HAFIN": "EDIFACT", "HAFIX": "X12"}
 # Seeds and models only where a test builds the warehouse for its own set-up: the other e2e tests run dbt's tests.
 WITHOUT_TESTS = "resource_type:test resource_type:unit_test"
+# What the order batch reads (its intermediate views and the readiness mart) and the order marts, for tests of
+# the batch alone.
+ORDER_BATCH_MODELS = "+purchase_orders +purchase_order_lines +int_purchase_orders_prepared"
 BACKORDER_DAYS = 7  # lead_times.backorder_days in the example configuration
 
 
@@ -290,7 +293,7 @@ def test_a_crash_and_lost_answers_still_leave_one_order_per_po(sample_sandbox, t
     locations = locations_for(sample_sandbox, tmp_path)
     config = load_business_config(EXAMPLE_CONFIG)
     load_stages(locations, config, "sandbox", "manual", PassSummary("", locations.warehouse), lambda _: None)
-    run_dbt("build", locations.warehouse, now=now, exclude=WITHOUT_TESTS)
+    run_dbt("build", locations.warehouse, now=now, select=ORDER_BATCH_MODELS, exclude=WITHOUT_TESTS)
     to_order = manifest.counts["amazon_purchase_orders_to_order_in_sage"]
 
     # 1. The process dies right after Sage took the first order, before recording Sage's answer.
@@ -306,7 +309,7 @@ def test_a_crash_and_lost_answers_still_leave_one_order_per_po(sample_sandbox, t
     [crashed_po] = sage_orders(sample_sandbox.api_url, new)
     # The next pass loads Sage first: the crashed POST's order is in the warehouse now, and it is still ours.
     load_stages(locations, config, "sandbox", "manual", PassSummary("", locations.warehouse), lambda _: None)
-    run_dbt("build", locations.warehouse, now=now, exclude=WITHOUT_TESTS)
+    run_dbt("build", locations.warehouse, now=now, select=ORDER_BATCH_MODELS, exclude=WITHOUT_TESTS)
     assert query(
         locations.warehouse,
         f"select order_status from intermediate.int_purchase_orders_prepared where po_number = '{crashed_po}'",
@@ -1254,3 +1257,60 @@ def test_from_any_posting_in_sage_the_audit_trail_leads_to_its_remittance_line_r
             assert payment == reference.split("/")[0] and line is not None and kind is not None, reference
             assert job == "remittance_posting" and code, reference
             assert approver in (CLOSER, DASHBOARD_PERSON), reference
+
+
+def in_block(app: AppTest, key: str) -> Any:
+    """The container the page put under `key`."""
+    pending = list(app.main.children.values())
+    while pending:
+        node = pending.pop()
+        if getattr(node, "key", None) == key:
+            return node
+        pending += list(getattr(node, "children", {}).values())
+    raise AssertionError(f"no block {key!r} on the page")
+
+
+def shown_table(app: AppTest, key: str) -> Any:
+    [frame] = in_block(app, key).dataframe
+    return frame.value
+
+
+def pounds(text: str) -> Decimal:
+    return Decimal(text.replace("£", "").replace(",", ""))
+
+
+def test_the_month_end_page_shows_both_closes_their_roll_forwards_checks_and_packs(
+    closed: Closed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = closed.locations.warehouse
+    monkeypatch.setenv("AVC2SAGE_WAREHOUSE", str(warehouse))
+    app = render("app_pages/month_end.py")
+    assert not app.exception
+    status = shown_table(app, "month_end_status").set_index("period").loc[closed.period]
+    assert (status["close_status"], status["latest_close_version"], status["latest_closed_by"]) == (
+        "closed", 2, AUDITOR,
+    )  # fmt: skip
+    assert app.selectbox(key="month_end_period").value == closed.period, "the newest month closed"
+    [(clearing, deductions)] = query(
+        warehouse,
+        "select [clearing_opening, clearing_amazon_receipts, clearing_deductions_paid, clearing_recoveries_received,"
+        " clearing_transfers, clearing_other, clearing_closing], [open_deductions_opening, open_deductions_new,"
+        " -open_deductions_recovered, -open_deductions_written_off, open_deductions_closing]"
+        " from marts.month_end_periods where period = ?",
+        [closed.period],
+    )
+    for key, expected in (("clearing_roll_forward", clearing), ("open_deductions_roll_forward", deductions)):
+        amounts = [pounds(amount) for amount in shown_table(app, key)["amount"]]
+        assert amounts == expected and sum(amounts[:-1], Decimal(0)) == amounts[-1], key
+    runs = shown_table(app, "month_end_runs")
+    assert runs[["version", "status", "closed_by"]].values.tolist() == [[2, "closed", AUDITOR], [1, "closed", CLOSER]]
+    checks = shown_table(app, "month_end_checks")
+    assert set(checks["check_name"]) == {name for (name,) in query(
+        warehouse, "select distinct check_name from audit.month_end_checks")} and all(checks["passed"])  # fmt: skip
+    for version in (1, 2):
+        manifest = json.loads((closed.pack(version) / "manifest.json").read_text(encoding="utf-8"))
+        files = shown_table(app, f"pack_files_v{version}")
+        assert files[["path", "sha256", "size_bytes"]].values.tolist() == [
+            [entry["path"], entry["sha256"], entry["size_bytes"]] for entry in manifest["files"]
+        ]
+        assert app.download_button(key=f"report_v{version}").label == "Download report.html"
