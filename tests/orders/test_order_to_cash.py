@@ -378,7 +378,7 @@ class Played:
 
 DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
 DASHBOARD_PERSON = "Ana Ops (order desk)"
-PAUSE_BETWEEN_LOOKS_SECONDS = 3
+PAUSE_BETWEEN_LOOKS_SECONDS = 8
 
 
 def render(page: str | None) -> AppTest:
