@@ -778,6 +778,8 @@ def test_overview_and_exceptions_open_in_chromium_and_an_assignment_is_recorded(
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(30_000)
+        # Assertions wait as long as actions: on two busy cores a first render can take more than expect's 5 s.
+        expect.set_options(timeout=30_000)
         page.goto(url)
 
         expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
