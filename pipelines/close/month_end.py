@@ -28,7 +28,7 @@ import duckdb
 
 from pipelines.close.pack import REPORT, export_marts, verify_pack, write_manifest
 from pipelines.close.report import ReportContext, render_report
-from pipelines.passes import PassSummary, StageFailed, full_pass, load_sage, publish
+from pipelines.passes import DATA_TESTS, PassSummary, StageFailed, full_pass, load_sage, publish
 from pipelines.sage200.auth import TokenProvider
 from pipelines.sage200.client import SageApiError, SageClient
 from pipelines.settings import BusinessConfig, Locations
@@ -43,7 +43,6 @@ CLOSE_FOLDER = "close"
 # ran tested the same logic; the integrity checks below are what the close requires).
 AFTER_SAGE_READ = "source:raw_sage200+ source:audit+"
 AFTER_CLOSE_RECORDED = "stg_app__month_end_runs+"
-DATA_TESTS = "resource_type:test resource_type:unit_test"
 
 
 class CloseBlocked(RuntimeError):

@@ -101,7 +101,7 @@ def render_report(context: ReportContext) -> str:
             [
                 f'<tr><td>Payments posted</td><td class="money">{p["payments_posted"]}</td></tr>',
                 figure_row("Invoices settled", "invoices_settled", p["invoices_settled"]),
-                figure_row("Less deducted", "deducted_gross", -p["deducted_gross"]),
+                figure_row("Less deducted", "less_deducted", -p["deducted_gross"]),
                 figure_row("Net received", "net_received", p["net_received"], total=True),
             ],
             money_columns=1,
@@ -121,7 +121,7 @@ def render_report(context: ReportContext) -> str:
                 f'<tr class="total"><td>Total</td><td class="money">{p["deductions_count"]}</td>'
                 + figure("deducted_goods", p["deducted_goods"])
                 + figure("deducted_tax", p["deducted_tax"])
-                + figure("deducted_gross_total", p["deducted_gross"])
+                + figure("deducted_gross", p["deducted_gross"])
                 + "</tr>",
             ],
             money_columns=4,

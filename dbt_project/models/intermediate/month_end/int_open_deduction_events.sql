@@ -19,9 +19,7 @@ recoverable_types as (
 ),
 
 as_of as (
-    select cast(timezone(
-        coalesce({{ business_setting('company.timezone', 'varchar') }}, 'UTC'), {{ as_of_time() }}
-    ) as date) as as_of_date
+    select {{ as_of_date() }} as as_of_date
 ),
 
 posted_deductions as (

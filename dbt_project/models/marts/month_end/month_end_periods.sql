@@ -7,9 +7,7 @@
 with
 
 as_of as (
-    select cast(timezone(
-        coalesce({{ business_setting('company.timezone', 'varchar') }}, 'UTC'), {{ as_of_time() }}
-    ) as date) as as_of_date
+    select {{ as_of_date() }} as as_of_date
 ),
 
 amazon_invoices as (

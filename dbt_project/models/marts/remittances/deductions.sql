@@ -10,9 +10,7 @@ parts as (
 ),
 
 as_of as (
-    select cast(timezone(
-        coalesce({{ business_setting('company.timezone', 'varchar') }}, 'UTC'), {{ as_of_time() }}
-    ) as date) as as_of_date
+    select {{ as_of_date() }} as as_of_date
 ),
 
 deductions as (
